@@ -5,6 +5,9 @@ Everything is keyed on codes and logins, so running the seed again changes nothi
 """
 
 from datetime import date
+from functools import cache
+
+from django.contrib.auth.hashers import make_password
 
 from .models import (
     Area,
@@ -374,9 +377,16 @@ def _person(username, last, first, patronymic, birth_date):
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
     return user
+
+
+@cache
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow (about half a second); every demo login shares one password,
+    # so it is hashed once per run.
+    return make_password(DEMO_PASSWORD)
 
 
 def _role(user, role, organization, position, start=None):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path("periods/", views.period_list, name="period_list"),
     path("periods/new/", views.period_create, name="period_create"),
     path("periods/<int:pk>/edit/", views.period_edit, name="period_edit"),
+    path("monitoring/", include("monitoring.urls")),
     path("admin/", admin.site.urls),
 ]

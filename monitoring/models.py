@@ -1,0 +1,453 @@
+"""Monitoring: methodology versions, values with provenance, imports, self-reports and scores."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from zelenchuk_portal.models import Organization, Period
+
+from .catalogue import (
+    LEVEL_LABELS,
+    Catalogue,
+    IndicatorDef,
+    InputDef,
+)
+
+
+class MethodologyVersion(models.Model):
+    """One complete methodology: inputs, indicators, weights and level cut-offs.
+
+    Versions are never edited in place once a period uses them: an official's change creates a
+    new version, so a closed period's scores stay exactly as computed.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("based on")
+    )
+    comment = models.TextField(_("what changed"), blank=True)
+    weight_a = models.DecimalField(_("weight of group A"), max_digits=4, decimal_places=2)
+    weight_b = models.DecimalField(_("weight of group B"), max_digits=4, decimal_places=2)
+    cutoff_high = models.DecimalField(_("«high» from"), max_digits=5, decimal_places=1)
+    cutoff_optimal = models.DecimalField(_("«optimal» from"), max_digits=5, decimal_places=1)
+    cutoff_acceptable = models.DecimalField(_("«acceptable» from"), max_digits=5, decimal_places=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("methodology version")
+        verbose_name_plural = _("methodology versions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cutoff_high__gt=models.F("cutoff_optimal"))
+                & Q(cutoff_optimal__gt=models.F("cutoff_acceptable")),
+                name="methodology_cutoffs_decrease",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """This version as the plain data that scoring and validation work on."""
+        return Catalogue(
+            inputs=tuple(row.as_def() for row in self.inputs.all()),
+            indicators=tuple(row.as_def() for row in self.indicators.all()),
+            weight_a=float(self.weight_a),
+            weight_b=float(self.weight_b),
+            cutoffs={
+                "high": float(self.cutoff_high),
+                "optimal": float(self.cutoff_optimal),
+                "acceptable": float(self.cutoff_acceptable),
+            },
+        )
+
+
+class InputField(models.Model):
+    version = models.ForeignKey(MethodologyVersion, on_delete=models.CASCADE, related_name="inputs")
+    position = models.PositiveIntegerField()
+    code = models.CharField(max_length=60)
+    label = models.CharField(max_length=300)
+    type = models.CharField(max_length=10)
+    min_value = models.FloatField(null=True, blank=True)
+    max_value = models.FloatField(null=True, blank=True)
+    scope = models.CharField(max_length=10)
+    source = models.CharField(max_length=30)
+    provided_by = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="input_code_unique_in_version")
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def as_def(self) -> InputDef:
+        return InputDef(
+            code=self.code,
+            label=self.label,
+            type=self.type,
+            min=self.min_value,
+            max=self.max_value,
+            scope=self.scope,
+            source=self.source,
+            provided_by=self.provided_by,
+        )
+
+
+class Indicator(models.Model):
+    version = models.ForeignKey(
+        MethodologyVersion, on_delete=models.CASCADE, related_name="indicators"
+    )
+    position = models.PositiveIntegerField()
+    code = models.CharField(max_length=10)
+    subgroup = models.CharField(max_length=4)
+    name = models.CharField(max_length=400)
+    formula = models.CharField(max_length=400)
+    unit = models.CharField(max_length=20)
+    direction = models.CharField(max_length=10)
+    applies_to = models.CharField(max_length=60)
+    rule = models.CharField(max_length=12)
+    params = models.CharField(max_length=200, blank=True)
+    ref_input = models.CharField(max_length=60, blank=True)
+    min_n = models.CharField(max_length=80, blank=True)
+    if_zero_den = models.FloatField(null=True, blank=True)
+    critical = models.BooleanField(default=False)
+    gate = models.CharField(max_length=20, blank=True)
+    sources = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "code"], name="indicator_code_unique_in_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def as_def(self) -> IndicatorDef:
+        return IndicatorDef(
+            code=self.code,
+            subgroup=self.subgroup,
+            name=self.name,
+            formula=self.formula,
+            unit=self.unit,
+            direction=self.direction,
+            applies_to=tuple(t for t in self.applies_to.split(",") if t),
+            rule=self.rule,
+            params=self.params,
+            ref_input=self.ref_input,
+            min_n=self.min_n,
+            if_zero_den=self.if_zero_den,
+            critical=self.critical,
+            gate=self.gate,
+            sources=tuple(s for s in self.sources.split(",") if s),
+        )
+
+
+class PeriodMethodology(models.Model):
+    """Which methodology version a period is scored with."""
+
+    period = models.OneToOneField(Period, on_delete=models.PROTECT, related_name="methodology_link")
+    version = models.ForeignKey(
+        MethodologyVersion, on_delete=models.PROTECT, related_name="periods"
+    )
+
+    def __str__(self):
+        return f"{self.period}: {self.version}"
+
+
+class PeriodEvent(models.Model):
+    """Closing and reopening a period, with who, when and why."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close", _("closed")
+        REOPEN = "reopen", _("reopened")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.period}: {self.get_action_display()}"
+
+
+class Source(models.TextChoices):
+    IMPORT = "import", _("Excel import")
+    OFFICIAL = "official", _("entered by an official")
+    PRINCIPAL = "principal", _("head's self-report")
+
+
+class ImportRecord(models.Model):
+    """One upload of an Excel file: previewed first, applied once confirmed."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("awaiting confirmation")
+        APPLIED = "applied", _("applied")
+        REJECTED = "rejected", _("rejected: errors")
+        DISCARDED = "discarded", _("discarded")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField(_("file"), max_length=255)
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    rows = models.PositiveIntegerField(default=0)
+    values_new = models.PositiveIntegerField(default=0)
+    values_changed = models.PositiveIntegerField(default=0)
+    values_unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # What validation found (all errors at once) and what would change: shown on the import's
+    # page and offered as an Excel file, so the official can fix the workbook in one pass.
+    issues = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    changes_preview = models.JSONField(default=list, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.file_name
+
+
+class Value(models.Model):
+    """The current value of one input for one organisation (or for the period) in a period.
+
+    Missing is the absence of a row, never 0. Every row says where it came from.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="values")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="values"
+    )
+    input_code = models.CharField(max_length=60)
+    value = models.DecimalField(max_digits=16, decimal_places=4)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    import_record = models.ForeignKey(
+        ImportRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sheet = models.CharField(max_length=60, blank=True)
+    row = models.PositiveIntegerField(null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "organization", "input_code"],
+                condition=Q(organization__isnull=False),
+                name="value_unique_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "input_code"],
+                condition=Q(organization__isnull=True),
+                name="value_unique_per_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "input_code"], name="value_period_code")]
+
+    def __str__(self):
+        return f"{self.input_code}={self.value}"
+
+
+class ValueChange(models.Model):
+    """History of a value: every write that changed it, with the previous value."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    input_code = models.CharField(max_length=60)
+    old_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    import_record = models.ForeignKey(
+        ImportRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+    sheet = models.CharField(max_length=60, blank=True)
+    row = models.PositiveIntegerField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["period", "organization", "input_code"], name="change_lookup")
+        ]
+
+    def __str__(self):
+        return f"{self.input_code}: {self.old_value} → {self.new_value}"
+
+
+class SelfReport(models.Model):
+    """A head's self-report for a period: the inputs marked `principal`, with evidence."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted, awaiting review")
+        ACCEPTED = "accepted", _("accepted")
+        RETURNED = "returned", _("returned for correction")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="self_reports")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="self_reports"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    values = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    # Every submission and review, oldest first: {"at", "by", "status", "comment"}.
+    history = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("self-report")
+        verbose_name_plural = _("self-reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "organization"], name="self_report_unique_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.period}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def decimal_values(self) -> dict[str, Decimal]:
+        return {code: Decimal(str(v)) for code, v in self.values.items() if v is not None}
+
+
+class Evidence(models.Model):
+    """A file a head attaches to a self-report as proof."""
+
+    report = models.ForeignKey(SelfReport, on_delete=models.PROTECT, related_name="evidence")
+    input_code = models.CharField(max_length=60, blank=True)
+    file = models.FileField(upload_to="evidence/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=255)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.file_name
+
+
+class ScoringRun(models.Model):
+    """One recomputation of a period's scores: when, why, by whom, with which methodology."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scoring_runs")
+    version = models.ForeignKey(MethodologyVersion, on_delete=models.PROTECT, related_name="+")
+    trigger = models.CharField(max_length=40)
+    organizations = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.period} · {self.trigger} · {self.at:%d.%m.%Y %H:%M}"
+
+
+class Level(models.TextChoices):
+    HIGH = "high", LEVEL_LABELS["high"]
+    OPTIMAL = "optimal", LEVEL_LABELS["optimal"]
+    ACCEPTABLE = "acceptable", LEVEL_LABELS["acceptable"]
+    CRITICAL = "critical", LEVEL_LABELS["critical"]
+
+
+class Score(models.Model):
+    """A head's score for a period, as computed by `scoring.compute_scores`.
+
+    The 49 indicator results live in `indicators` (code → value, status, points, flags) rather
+    than in 49 rows, so that storing a period for 40,000 organisations stays one bulk insert.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scores")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="scores")
+    version = models.ForeignKey(MethodologyVersion, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(ScoringRun, on_delete=models.PROTECT, related_name="scores")
+    index = models.FloatField(null=True, blank=True)
+    level = models.CharField(max_length=12, choices=Level.choices, blank=True)
+    group_a = models.FloatField(null=True, blank=True)
+    group_b = models.FloatField(null=True, blank=True)
+    a1 = models.FloatField(null=True, blank=True)
+    a2 = models.FloatField(null=True, blank=True)
+    b1 = models.FloatField(null=True, blank=True)
+    b2 = models.FloatField(null=True, blank=True)
+    b3 = models.FloatField(null=True, blank=True)
+    b4 = models.FloatField(null=True, blank=True)
+    b5 = models.FloatField(null=True, blank=True)
+    preliminary = models.BooleanField(default=False)
+    index_change = models.FloatField(null=True, blank=True)
+    risk_flags = models.JSONField(default=list, blank=True)
+    indicators = models.JSONField(default=dict, blank=True)
+    outliers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "organization"], name="score_unique")
+        ]
+        indexes = [models.Index(fields=["period", "level"], name="score_period_level")]
+
+    def __str__(self):
+        return f"{self.organization} · {self.period}: {self.index}"
+
+    def subgroup(self, code: str) -> float | None:
+        return getattr(self, code.lower())
