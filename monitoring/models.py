@@ -56,6 +56,11 @@ class MethodologyVersion(models.Model):
         return self.name
 
     @cached_property
+    def indicator_codes(self) -> list[str]:
+        """Indicator codes in the order the version's scores store their results."""
+        return list(self.indicators.values_list("code", flat=True))
+
+    @cached_property
     def catalogue(self) -> Catalogue:
         """This version as the plain data that scoring and validation work on."""
         return Catalogue(
@@ -238,17 +243,38 @@ class Value(models.Model):
     """The current value of one input for one organisation (or for the period) in a period.
 
     Missing is the absence of a row, never 0. Every row says where it came from.
+
+    A region's import writes millions of these rows, so the only indexes are the unique ones
+    (which also serve every lookup by period and organisation), and the foreign keys are not
+    checked by database triggers: with them, PostgreSQL queued a trigger event per key per row
+    and spent 20 times longer checking than writing. The rows are written only by
+    `values.write_values`, with ids taken from the registry in the same transaction, and Django
+    still refuses to delete a period, organisation or person that values refer to (PROTECT).
     """
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="values")
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="values", db_index=False, db_constraint=False
+    )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="values"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="values",
     )
     input_code = models.CharField(max_length=60)
     value = models.DecimalField(max_digits=16, decimal_places=4)
     source = models.CharField(max_length=10, choices=Source.choices)
     import_record = models.ForeignKey(
-        ImportRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ImportRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
     )
     sheet = models.CharField(max_length=60, blank=True)
     row = models.PositiveIntegerField(null=True, blank=True)
@@ -257,6 +283,8 @@ class Value(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     accepted_by = models.ForeignKey(
@@ -264,6 +292,8 @@ class Value(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     reason = models.CharField(max_length=500, blank=True)
@@ -282,7 +312,6 @@ class Value(models.Model):
                 name="value_unique_per_period",
             ),
         ]
-        indexes = [models.Index(fields=["period", "input_code"], name="value_period_code")]
 
     def __str__(self):
         return f"{self.input_code}={self.value}"
@@ -291,21 +320,41 @@ class Value(models.Model):
 class ValueChange(models.Model):
     """History of a value: every write that changed it, with the previous value."""
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+"
+    )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
     )
     input_code = models.CharField(max_length=60)
     old_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     new_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     import_record = models.ForeignKey(
-        ImportRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+        ImportRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="changes",
     )
     sheet = models.CharField(max_length=60, blank=True)
     row = models.PositiveIntegerField(null=True, blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
     )
     reason = models.CharField(max_length=500, blank=True)
     changed_at = models.DateTimeField(auto_now_add=True)
@@ -415,8 +464,9 @@ class Level(models.TextChoices):
 class Score(models.Model):
     """A head's score for a period, as computed by `scoring.compute_scores`.
 
-    The 49 indicator results live in `indicators` (code → value, status, points, flags) rather
-    than in 49 rows, so that storing a period for 40,000 organisations stays one bulk insert.
+    The 49 indicator results live in `indicators` (in `scoring.PAYLOAD_FIELDS` layout; read them
+    through `results`) rather than in 49 rows, so that storing a period for 40,000
+    organisations stays one bulk insert.
     """
 
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scores")
@@ -451,3 +501,10 @@ class Score(models.Model):
 
     def subgroup(self, code: str) -> float | None:
         return getattr(self, code.lower())
+
+    @cached_property
+    def results(self) -> dict[str, list]:
+        """{indicator code: [value, status, points, gated, risk]} from the stored layout."""
+        from .scoring import unpack_payload
+
+        return unpack_payload(self.indicators, self.version.indicator_codes)

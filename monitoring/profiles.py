@@ -114,8 +114,12 @@ def build_org_profile(period: Period, organization: Organization) -> OrgProfile:
     stored = org_values(period, organization)
     scope_values = period_scope_values(period)
     derived = derived_values(period, [organization]).get(organization.pk, {})
-    score = Score.objects.filter(period=period, organization=organization).first()
-    results = score.indicators if score else {}
+    score = (
+        Score.objects.filter(period=period, organization=organization)
+        .select_related("version")
+        .first()
+    )
+    results = score.results if score else {}
     inputs = catalogue.inputs_by_code
     blocks: dict[str, list[IndicatorLine]] = {sg: [] for sg in SUBGROUPS}
     missing_inputs = set()

@@ -8,6 +8,7 @@ written down in `docs/scoring-decisions.md`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -478,9 +479,6 @@ def scores_to_export_rows(result: ScoreResult, catalogue: Catalogue) -> list[lis
     return [header, *(list(row) for row in zip(*columns, strict=True))] if n else [header]
 
 
-# --- Reading and storing (database) ---
-
-
 def find_outliers(
     catalogue: Catalogue, orgs: pd.DataFrame, values: pd.DataFrame, *, k: float = 3.0
 ) -> dict[str, list[dict]]:
@@ -519,41 +517,54 @@ def find_outliers(
     return found
 
 
-# Layout of one indicator's result inside `Score.indicators` (a list, to keep 40,000 × 49 results
-# compact): [value or None, status, points or None, gated, risk].
-STATUS_CODES = {status: n for n, status in enumerate(STATUSES)}
+# How a period's indicator results are stored (`Score.indicators`): per organisation, one list per
+# field, in the catalogue's indicator order — {"value": [...], "status": [...], "points": [...],
+# "gated": [...], "risk": [...]}, status as its position in STATUSES. Lists keep 40,000 × 49
+# results compact and are built with numpy, not a Python loop per indicator.
+PAYLOAD_FIELDS = ("value", "status", "points", "gated", "risk")
 
 
 def _none_if_nan(x):
     return None if x != x else x  # NaN is the only value not equal to itself
 
 
+def _rows_with_none(matrix: np.ndarray) -> list[list]:
+    """Rows of a float matrix as lists, NaN as None (JSON has no NaN)."""
+    rows = matrix.astype(object)
+    rows[np.isnan(matrix)] = None
+    return rows.tolist()
+
+
 def indicator_payloads(result: ScoreResult, catalogue: Catalogue) -> list[dict]:
-    """Per organisation, {indicator code: [value, status, points, gated, risk]}."""
+    """Per organisation, its indicator results in the stored layout (see PAYLOAD_FIELDS)."""
     frame = result.indicators
     k = len(catalogue.indicators)
     n = len(frame) // k if k else 0
-    codes = [i.code for i in catalogue.indicators]
-    value = frame["value"].to_numpy().reshape(n, k)
-    status = np.asarray(frame["status"].astype(str)).reshape(n, k)
-    points = frame["points"].to_numpy().reshape(n, k)
-    gated = frame["gated"].to_numpy().reshape(n, k)
-    risk = frame["risk"].to_numpy().reshape(n, k)
-    payloads = []
-    for row in range(n):
-        payloads.append(
-            {
-                code: [
-                    _none_if_nan(float(value[row, j])),
-                    str(status[row, j]),
-                    _none_if_nan(float(points[row, j])),
-                    bool(gated[row, j]),
-                    bool(risk[row, j]),
-                ]
-                for j, code in enumerate(codes)
-            }
-        )
-    return payloads
+    value = _rows_with_none(frame["value"].to_numpy(dtype=float).reshape(n, k))
+    status = frame["status"].cat.codes.to_numpy().reshape(n, k).tolist()
+    points = _rows_with_none(frame["points"].to_numpy(dtype=float).reshape(n, k))
+    gated = frame["gated"].to_numpy().astype(int).reshape(n, k).tolist()
+    risk = frame["risk"].to_numpy().astype(int).reshape(n, k).tolist()
+    return [
+        {"value": v, "status": st, "points": p, "gated": g, "risk": r}
+        for v, st, p, g, r in zip(value, status, points, gated, risk, strict=True)
+    ]
+
+
+def unpack_payload(payload: dict, codes: list[str]) -> dict[str, list]:
+    """The stored layout back as {code: [value, status, points, gated, risk]}."""
+    if not payload:
+        return {}
+    return {
+        code: [
+            payload["value"][j],
+            STATUSES[payload["status"][j]],
+            payload["points"][j],
+            bool(payload["gated"][j]),
+            bool(payload["risk"][j]),
+        ]
+        for j, code in enumerate(codes)
+    }
 
 
 # --- Reading and storing (database) ---
@@ -617,11 +628,45 @@ def load_period_frames(period, organizations=None) -> PeriodFrames:
     return PeriodFrames(orgs, values, period_values, previous_index, org_ids)
 
 
+SCORE_COLUMNS = (
+    "period_id",
+    "version_id",
+    "run_id",
+    "organization_id",
+    "index",
+    "level",
+    "group_a",
+    "group_b",
+    "a1",
+    "a2",
+    "b1",
+    "b2",
+    "b3",
+    "b4",
+    "b5",
+    "preliminary",
+    "index_change",
+    "risk_flags",
+    "indicators",
+    "outliers",
+)
+
+
+def _score_numbers(row: dict) -> tuple:
+    """The score columns from `index` to `index_change`, in SCORE_COLUMNS order."""
+    numbers = [row["index"], row["level"] or "", row["group_a"], row["group_b"]]
+    numbers += [row[sg] for sg in SUBGROUP_COLUMNS]
+    numbers = [_none_if_nan(v) if isinstance(v, float) else v for v in numbers]
+    return (*numbers, bool(row["preliminary"]), _none_if_nan(row["index_change"]))
+
+
 def score_period(period, *, trigger: str, user=None):
     """Recompute and store the scores of every active organisation for an open period."""
     import time
 
     from django.db import transaction
+
+    from zelenchuk_portal.bulk import bulk_insert
 
     from .methodology import version_for
     from .models import Score, ScoringRun
@@ -644,35 +689,17 @@ def score_period(period, *, trigger: str, user=None):
             period=period, version=version, trigger=trigger, organizations=len(orgs), by=user
         )
         Score.objects.filter(period=period).delete()
-        Score.objects.bulk_create(
+        ids = (period.pk, version.pk, run.pk)
+        bulk_insert(
+            Score,
+            SCORE_COLUMNS,
             (
-                Score(
-                    period=period,
-                    organization_id=org_ids[code],
-                    version=version,
-                    run=run,
-                    index=_none_if_nan(row["index"]),
-                    level=row["level"] or "",
-                    group_a=_none_if_nan(row["group_a"]),
-                    group_b=_none_if_nan(row["group_b"]),
-                    a1=_none_if_nan(row["A1"]),
-                    a2=_none_if_nan(row["A2"]),
-                    b1=_none_if_nan(row["B1"]),
-                    b2=_none_if_nan(row["B2"]),
-                    b3=_none_if_nan(row["B3"]),
-                    b4=_none_if_nan(row["B4"]),
-                    b5=_none_if_nan(row["B5"]),
-                    preliminary=bool(row["preliminary"]),
-                    index_change=_none_if_nan(row["index_change"]),
-                    risk_flags=row["risk_flags"],
-                    indicators=payload,
-                    outliers=outliers.get(code, []),
-                )
+                (*ids, org_ids[code], *_score_numbers(row), json.dumps(row["risk_flags"]))
+                + (json.dumps(payload), json.dumps(outliers.get(code, [])))
                 for (code, row), payload in zip(
                     table.to_dict("index").items(), payloads, strict=True
                 )
             ),
-            batch_size=2000,
         )
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])
@@ -725,7 +752,8 @@ def stored_result(period, catalogue: Catalogue) -> ScoreResult:
     for column in ["group_a", "group_b", "index", "index_change", *SUBGROUP_COLUMNS]:
         orgs[column] = orgs[column].astype(float)
     empty = [None, STATUS_NO_DATA, None, False, False]
-    results = [[r["indicators"].get(code, empty) for code in codes] for r in rows]
+    unpacked = [unpack_payload(r["indicators"], codes) for r in rows]
+    results = [[u.get(code, empty) for code in codes] for u in unpacked]
     flat = [item for row in results for item in row]
     indicators = pd.DataFrame(
         {

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from zelenchuk_portal.models import Organization, Period
 
+from . import values
 from .catalogue import Catalogue, InputDef
-from .consistency import check_consistency_one
 from .formulas import inputs_for_type
 from .models import SelfReport, Source
-from .values import ValueWrite, ensure_open, org_values, write_values
+from .values import ValueWrite, ensure_open, write_values
 
 
 def principal_inputs(catalogue: Catalogue, org_type: str) -> list[tuple[str, InputDef]]:
@@ -30,6 +30,14 @@ def principal_inputs(catalogue: Catalogue, org_type: str) -> list[tuple[str, Inp
 
 
 def report_for(period: Period, organization: Organization) -> SelfReport:
+    """The organisation's report, or a new unsaved one: opening the page stores nothing, so
+    «not started» stays true until the head saves something."""
+    found = SelfReport.objects.filter(period=period, organization=organization).first()
+    return found or SelfReport(period=period, organization=organization)
+
+
+def start_report(period: Period, organization: Organization) -> SelfReport:
+    """The organisation's report, stored (an empty draft if it had none)."""
     report, _created = SelfReport.objects.get_or_create(period=period, organization=organization)
     return report
 
@@ -46,16 +54,12 @@ def save_draft(report: SelfReport, raw: dict[str, str]) -> None:
     """Keep what the head typed, exactly as typed: a draft is never refused."""
     _ensure_editable(report)
     report.values = {code: str(value) for code, value in raw.items()}
-    report.save(update_fields=["values", "updated_at"])
+    report.save()
 
 
 def consistency_errors(report: SelfReport, cleaned: dict[str, Decimal | None]) -> list[str]:
     """Rule breaks between the reported numbers and the organisation's stored ones."""
-    merged = {
-        code: float(v.value) for code, v in org_values(report.period, report.organization).items()
-    }
-    merged.update({code: float(v) for code, v in cleaned.items() if v is not None})
-    return [message for _left, _right, message in check_consistency_one(merged)]
+    return values.consistency_errors(report.period, report.organization, cleaned)
 
 
 @transaction.atomic

@@ -9,14 +9,45 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zelenchuk_portal.bulk import bulk_insert
 from zelenchuk_portal.models import Organization, Period
 
+from .consistency import check_consistency_one
 from .models import Source, Value, ValueChange
 
 BATCH = 5000
+VALUE_COLUMNS = (
+    "period_id",
+    "organization_id",
+    "input_code",
+    "value",
+    "source",
+    "import_record_id",
+    "sheet",
+    "row",
+    "entered_by_id",
+    "accepted_by_id",
+    "reason",
+    "updated_at",
+)
+CHANGE_COLUMNS = (
+    "period_id",
+    "organization_id",
+    "input_code",
+    "old_value",
+    "new_value",
+    "source",
+    "import_record_id",
+    "sheet",
+    "row",
+    "changed_by_id",
+    "reason",
+    "changed_at",
+)
 
 
 class PeriodClosedError(ValidationError):
@@ -82,67 +113,45 @@ def write_values(
     summary = WriteSummary()
     if not writes:
         return summary
-    codes = {w.input_code for w in writes}
     existing = {
-        (v.organization_id, v.input_code): v
-        for v in Value.objects.filter(period=period, input_code__in=codes)
+        (org_id, code): (pk, value)
+        for pk, org_id, code, value in Value.objects.filter(
+            period=period, input_code__in={w.input_code for w in writes}
+        ).values_list("pk", "organization_id", "input_code", "value")
     }
-    provenance = {
-        "source": source,
-        "import_record": import_record,
-        "entered_by": user,
-        "accepted_by": accepted_by,
-        "reason": reason,
-    }
-    to_create, to_update, changes = [], [], []
+    # Adapted once, as text: formatting a datetime per row would cost more than the write.
+    now = str(connection.ops.adapt_datetimefield_value(timezone.now()))
+    period_id = period.pk
+    import_id = import_record.pk if import_record else None
+    user_id = user.pk if user else None
+    accepted_id = accepted_by.pk if accepted_by else None
+    value_rows, change_rows, replaced = [], [], []
     for write in writes:
         new_value = as_decimal(write.value)
-        stored = existing.get((write.organization_id, write.input_code))
-        if stored is not None and stored.value == new_value:
+        pk, old_value = existing.get((write.organization_id, write.input_code), (None, None))
+        if old_value == new_value:
             summary.unchanged += 1
             continue
-        changes.append(
-            ValueChange(
-                period=period,
-                organization_id=write.organization_id,
-                input_code=write.input_code,
-                old_value=stored.value if stored else None,
-                new_value=new_value,
-                source=source,
-                import_record=import_record,
-                sheet=write.sheet,
-                row=write.row,
-                changed_by=user,
-                reason=reason,
-            )
+        where = (write.organization_id, write.input_code)
+        value_rows.append(
+            (period_id, *where, new_value, source, import_id, write.sheet, write.row)
+            + (user_id, accepted_id, reason, now)
         )
-        if stored is None:
+        change_rows.append(
+            (period_id, *where, old_value, new_value, source, import_id, write.sheet, write.row)
+            + (user_id, reason, now)
+        )
+        if pk is None:
             summary.new += 1
-            to_create.append(
-                Value(
-                    period=period,
-                    organization_id=write.organization_id,
-                    input_code=write.input_code,
-                    value=new_value,
-                    sheet=write.sheet,
-                    row=write.row,
-                    **provenance,
-                )
-            )
         else:
             summary.changed += 1
-            stored.value = new_value
-            stored.sheet, stored.row = write.sheet, write.row
-            for field, value in provenance.items():
-                setattr(stored, field, value)
-            to_update.append(stored)
-    Value.objects.bulk_create(to_create, batch_size=BATCH)
-    Value.objects.bulk_update(
-        to_update,
-        ["value", "sheet", "row", "updated_at", *provenance],
-        batch_size=BATCH,
-    )
-    ValueChange.objects.bulk_create(changes, batch_size=BATCH)
+            replaced.append(pk)
+    # A changed value is replaced by a new row: nothing refers to a value's id, and one bulk
+    # insert is far cheaper than an UPDATE per value when a region re-imports its statistics.
+    for start in range(0, len(replaced), BATCH):
+        Value.objects.filter(pk__in=replaced[start : start + BATCH]).delete()
+    bulk_insert(Value, VALUE_COLUMNS, value_rows)
+    bulk_insert(ValueChange, CHANGE_COLUMNS, change_rows)
     return summary
 
 
@@ -154,6 +163,21 @@ def org_values(period: Period, organization: Organization) -> dict[str, Value]:
             "import_record", "entered_by", "accepted_by"
         )
     }
+
+
+def consistency_errors(period: Period, organization: Organization, new: dict) -> list[str]:
+    """Rules that `new` ({code: number}) breaks over the organisation's stored values.
+
+    Only rules that involve one of `new`'s codes count: a form must not be refused for stored
+    numbers its author cannot change.
+    """
+    merged = {code: float(v.value) for code, v in org_values(period, organization).items()}
+    merged.update({code: float(v) for code, v in new.items() if v is not None})
+    return [
+        message
+        for left, right, message in check_consistency_one(merged)
+        if {left, *right} & new.keys()
+    ]
 
 
 def period_scope_values(period: Period) -> dict[str, float]:
@@ -174,6 +198,7 @@ __all__ = [
     "Source",
     "ValueWrite",
     "WriteSummary",
+    "consistency_errors",
     "ensure_open",
     "org_values",
     "period_scope_values",

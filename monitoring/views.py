@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zelenchuk_portal.access import official_required
+from zelenchuk_portal.access import require_role
 from zelenchuk_portal.files import check_upload, safe_name, serve
 from zelenchuk_portal.models import Organization, Period, Role
 
@@ -39,7 +39,7 @@ from .models import Evidence, ImportRecord, SelfReport, Source, ValueChange
 from .periods import close_period, reopen_period
 from .profiles import SUBGROUP_NAMES, build_org_profile
 from .scoring import score_period
-from .values import ValueWrite, org_values, write_values
+from .values import ValueWrite, consistency_errors, ensure_open, org_values, write_values
 from .workbook import build_errors_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -269,9 +269,9 @@ def org_monitoring(request, period_pk, org_pk):
     )
 
 
-@official_required
 def value_edit(request, period_pk, org_pk, code):
     period, organization = fetch_org_period(request.user, period_pk, org_pk)
+    require_role(request.user, Role.OFFICIAL)  # after the scope check: B gets 404 on A's values
     catalogue = version_for(period).catalogue
     item = catalogue.inputs_by_code.get(code)
     if item is None or item.scope != "org" or item.provided_by == "derived":
@@ -282,6 +282,9 @@ def value_edit(request, period_pk, org_pk, code):
     )
     if request.method == "POST" and form.is_valid():
         try:
+            new = {code: form.cleaned_data["value"]}
+            if broken := consistency_errors(period, organization, new):
+                raise ValidationError(broken)  # a form breaking a rule is refused, as an upload
             write_values(
                 period,
                 [ValueWrite(organization.pk, code, form.cleaned_data["value"])],
@@ -325,6 +328,7 @@ def _render_self_report(request, report, form, items):
     is_head = not request.user.is_official
     context = {
         "report": report,
+        "evidence": report.evidence.all() if report.pk else [],
         "form": form,
         "is_head": is_head,
         "editable": is_head and report.is_editable and not report.period.is_closed,
@@ -363,10 +367,10 @@ def _save_self_report(request, report, form, items):
     return redirect("monitoring:self_report", report.period_id, report.organization_id)
 
 
-@official_required
 @require_POST
 def self_report_review(request, pk):
     report = fetch_self_report(request.user, pk)
+    require_role(request.user, Role.OFFICIAL)  # after the scope check: B gets 404 on A's report
     form = ReviewForm(request.POST)
     form.is_valid()
     comment = form.cleaned_data.get("comment", "")
@@ -388,11 +392,14 @@ def evidence_upload(request, pk):
     report = fetch_self_report(request.user, pk)
     if request.user.is_official or not report.is_editable:
         raise PermissionDenied
-    form = EvidenceForm(request.POST, request.FILES)
-    form.fields["input_code"].choices = [(request.POST.get("input_code", ""), "")]
+    items = selfreports.principal_inputs(
+        version_for(report.period).catalogue, report.organization.org_type
+    )
+    form = EvidenceForm(request.POST, request.FILES, items=items)
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            ensure_open(report.period)
             kind = check_upload(upload)
         except ValidationError as error:
             messages.error(request, _errors(error))

@@ -225,6 +225,9 @@ def _data_rows(
                 value = values.get((org_code, code))
                 if value is None:
                     continue
+                if isinstance(value, str):  # text as typed (a test or benchmark file with typos)
+                    parts.append(text_cell.format(f"{letter}{row_number}", _xml_text(value)))
+                    continue
                 value = float(value)
                 if not math.isfinite(value):
                     continue

@@ -1,0 +1,58 @@
+"""Loading many rows at once, without building a model instance per row.
+
+A district's import is a few thousand values; a region's or the country's is millions. The ORM's
+`bulk_create` spends most of its time preparing each field of each instance, so the big writes
+(monitoring values, their history, a period's scores) pass plain tuples here instead: PostgreSQL
+takes them through COPY, other databases through one prepared INSERT run with executemany.
+Rows must already hold database-ready values (ids, not objects; JSON as text).
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+BATCH = 20_000
+NULL = r"\N"  # COPY's NULL marker; written unquoted, so an empty string stays an empty string
+
+
+def bulk_insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows (tuples in the order of `columns`, which are database column names)."""
+    table = model._meta.db_table
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg2's own cursor, for copy_expert
+            batch = []
+            for row in rows:
+                batch.append([NULL if v is None else v for v in row])
+                count += 1
+                if len(batch) == BATCH:
+                    _copy(raw, table, quoted, batch)
+                    batch = []
+            _copy(raw, table, quoted, batch)
+        else:
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(columns))})"
+            batch = []
+            for row in rows:
+                batch.append(tuple(row))
+                count += 1
+                if len(batch) == BATCH:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+    return count
+
+
+def _copy(raw_cursor, table: str, columns: str, rows: list) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)  # the csv module quotes as COPY expects
+    buffer.seek(0)
+    raw_cursor.copy_expert(
+        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer
+    )
