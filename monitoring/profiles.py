@@ -43,6 +43,7 @@ class InputLine:
     missing: bool
     provenance: str
     scope: str
+    outlier: str = ""  # why the value is flagged for review, if it is
 
 
 @dataclass
@@ -120,6 +121,7 @@ def build_org_profile(period: Period, organization: Organization) -> OrgProfile:
         .first()
     )
     results = score.results if score else {}
+    outliers = {o["input"]: o for o in score.outliers} if score else {}
     inputs = catalogue.inputs_by_code
     blocks: dict[str, list[IndicatorLine]] = {sg: [] for sg in SUBGROUPS}
     missing_inputs = set()
@@ -148,9 +150,15 @@ def build_org_profile(period: Period, organization: Organization) -> OrgProfile:
                 origin = provenance(stored_value)
             if raw is None:
                 missing_inputs.add(code)
-            lines.append(
-                InputLine(code, item.label, format_number(raw), raw is None, origin, item.scope)
-            )
+            line = InputLine(code, item.label, format_number(raw), raw is None, origin, item.scope)
+            if code in outliers:
+                line.outlier = _(
+                    "Unusual for its type of organisation (usually %(low)s–%(high)s): check it."
+                ) % {
+                    "low": format_number(outliers[code]["low"]),
+                    "high": format_number(outliers[code]["high"]),
+                }
+            lines.append(line)
         blocks[indicator.subgroup].append(
             IndicatorLine(
                 code=indicator.code,

@@ -486,7 +486,8 @@ def find_outliers(
 
     SCORING.md: within organisations of the same type in the same period, a value below
     Q1 − 3·IQR or above Q3 + 3·IQR. Yes/no and level inputs have no meaningful spread and are
-    skipped; a type needs at least 4 values of an input before anything is called unusual.
+    skipped; a type needs at least 4 values of an input, and some spread among them, before
+    anything is called unusual.
     """
     codes = [
         i.code
@@ -502,7 +503,9 @@ def find_outliers(
     q3 = grouped.transform(lambda c: c.quantile(0.75) if c.count() >= 4 else np.nan)
     iqr = q3 - q1
     low, high = q1 - k * iqr, q3 + k * iqr
-    mask = (table < low) | (table > high)
+    # Where most peers share one value (no pupils with ОВЗ, no vacancies) the IQR is 0 and every
+    # other value would look extreme: without a spread there is nothing to compare against.
+    mask = ((table < low) | (table > high)) & (iqr > 0)
     found: dict[str, list[dict]] = {}
     for org_code, code in zip(*np.nonzero(mask.to_numpy()), strict=True):
         org = str(table.index[org_code])
@@ -540,7 +543,8 @@ def indicator_payloads(result: ScoreResult, catalogue: Catalogue) -> list[dict]:
     frame = result.indicators
     k = len(catalogue.indicators)
     n = len(frame) // k if k else 0
-    value = _rows_with_none(frame["value"].to_numpy(dtype=float).reshape(n, k))
+    # Four decimals are more than any page or export shows, and keep the stored JSON small.
+    value = _rows_with_none(np.round(frame["value"].to_numpy(dtype=float), 4).reshape(n, k))
     status = frame["status"].cat.codes.to_numpy().reshape(n, k).tolist()
     points = _rows_with_none(frame["points"].to_numpy(dtype=float).reshape(n, k))
     gated = frame["gated"].to_numpy().astype(int).reshape(n, k).tolist()
@@ -585,6 +589,7 @@ class PeriodFrames:
 
 def load_period_frames(period, organizations=None) -> PeriodFrames:
     """The inputs of `compute_scores` for a period, read from the database in a few queries."""
+    from zelenchuk_portal.bulk import copy_out
     from zelenchuk_portal.models import Organization
 
     from .models import Score, Value
@@ -600,15 +605,27 @@ def load_period_frames(period, organizations=None) -> PeriodFrames:
     rows = Value.objects.filter(period=period, organization__isnull=False).values_list(
         "organization_id", "input_code", "value"
     )
-    records = [(by_id[o], c, float(v)) for o, c, v in rows if o in by_id]
-    for org_id, derived in derived_values(period, organizations).items():
-        records.extend((by_id[org_id], c, float(v)) for c, v in derived.items() if v is not None)
-    long = pd.DataFrame(records, columns=["org_code", "input_code", "value"])
+    columns = ["organization_id", "input_code", "value"]
+    text = copy_out(rows)
+    stored = (
+        pd.read_csv(text, names=columns, dtype={"input_code": str})
+        if text is not None
+        else pd.DataFrame(list(rows), columns=columns)
+    )
+    derived = [
+        (org_id, code, v)
+        for org_id, found in derived_values(period, organizations).items()
+        for code, v in found.items()
+        if v is not None
+    ]
+    long = pd.concat([stored, pd.DataFrame(derived, columns=columns)], ignore_index=True)
+    long["org_code"] = long["organization_id"].map(by_id)
+    long = long.dropna(subset=["org_code"]).astype({"value": float})
     values = (
         long.drop_duplicates(["org_code", "input_code"], keep="last")
         .pivot(index="org_code", columns="input_code", values="value")
         .reindex(orgs.index)
-        if records
+        if len(long)
         else pd.DataFrame(index=orgs.index)
     )
     period_values = {

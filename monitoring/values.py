@@ -19,7 +19,7 @@ from zelenchuk_portal.models import Organization, Period
 from .consistency import check_consistency_one
 from .models import Source, Value, ValueChange
 
-BATCH = 5000
+BATCH = 20_000
 VALUE_COLUMNS = (
     "period_id",
     "organization_id",
@@ -111,6 +111,7 @@ def write_values(
     """
     ensure_open(period)
     summary = WriteSummary()
+    writes = list(writes)
     if not writes:
         return summary
     existing = {
@@ -125,33 +126,35 @@ def write_values(
     import_id = import_record.pk if import_record else None
     user_id = user.pk if user else None
     accepted_id = accepted_by.pk if accepted_by else None
-    value_rows, change_rows, replaced = [], [], []
-    for write in writes:
-        new_value = as_decimal(write.value)
-        pk, old_value = existing.get((write.organization_id, write.input_code), (None, None))
-        if old_value == new_value:
-            summary.unchanged += 1
-            continue
-        where = (write.organization_id, write.input_code)
-        value_rows.append(
-            (period_id, *where, new_value, source, import_id, write.sheet, write.row)
-            + (user_id, accepted_id, reason, now)
-        )
-        change_rows.append(
-            (period_id, *where, old_value, new_value, source, import_id, write.sheet, write.row)
-            + (user_id, reason, now)
-        )
-        if pk is None:
-            summary.new += 1
-        else:
-            summary.changed += 1
-            replaced.append(pk)
-    # A changed value is replaced by a new row: nothing refers to a value's id, and one bulk
-    # insert is far cheaper than an UPDATE per value when a region re-imports its statistics.
-    for start in range(0, len(replaced), BATCH):
-        Value.objects.filter(pk__in=replaced[start : start + BATCH]).delete()
-    bulk_insert(Value, VALUE_COLUMNS, value_rows)
-    bulk_insert(ValueChange, CHANGE_COLUMNS, change_rows)
+    # Rows are built and written a batch at a time, so a region's import never holds millions
+    # of them in memory at once.
+    for first in range(0, len(writes), BATCH):
+        value_rows, change_rows, replaced = [], [], []
+        for write in writes[first : first + BATCH]:
+            new_value = as_decimal(write.value)
+            pk, old_value = existing.get((write.organization_id, write.input_code), (None, None))
+            if old_value == new_value:
+                summary.unchanged += 1
+                continue
+            where = (write.organization_id, write.input_code)
+            value_rows.append(
+                (period_id, *where, new_value, source, import_id, write.sheet, write.row)
+                + (user_id, accepted_id, reason, now)
+            )
+            change_rows.append(
+                (period_id, *where, old_value, new_value, source, import_id)
+                + (write.sheet, write.row, user_id, reason, now)
+            )
+            if pk is None:
+                summary.new += 1
+            else:
+                summary.changed += 1
+                replaced.append(pk)
+        # A changed value is replaced by a new row: nothing refers to a value's id, and one bulk
+        # insert is far cheaper than an UPDATE per value when a region re-imports its statistics.
+        Value.objects.filter(pk__in=replaced).delete()
+        bulk_insert(Value, VALUE_COLUMNS, value_rows)
+        bulk_insert(ValueChange, CHANGE_COLUMNS, change_rows)
     return summary
 
 

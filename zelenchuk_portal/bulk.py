@@ -56,3 +56,20 @@ def _copy(raw_cursor, table: str, columns: str, rows: list) -> None:
     raw_cursor.copy_expert(
         f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer
     )
+
+
+def copy_out(queryset) -> io.StringIO | None:
+    """A values_list queryset's rows as CSV text, through PostgreSQL's COPY (None elsewhere).
+
+    Reading a region's values row by row through the cursor costs more than the scoring itself;
+    COPY streams them as text that pandas parses in C.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.query.sql_with_params()
+    buffer = io.StringIO()
+    with connection.cursor() as cursor:
+        query = cursor.mogrify(sql, params).decode()
+        cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
+    buffer.seek(0)
+    return buffer

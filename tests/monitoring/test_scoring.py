@@ -18,7 +18,12 @@ from monitoring.catalogue import (
     default_catalogue,
 )
 from monitoring.formulas import parse_formula, parse_min_n
-from monitoring.scoring import compute_scores, round_half_up, scores_to_export_rows
+from monitoring.scoring import (
+    compute_scores,
+    find_outliers,
+    round_half_up,
+    scores_to_export_rows,
+)
 
 NAN = np.nan
 ALL = ("school", "kindergarten", "additional")
@@ -945,3 +950,28 @@ def test_export_with_the_default_catalogue():
     assert all(
         cell_text == cell_text.strip() and "," not in cell_text for r in rows for cell_text in r
     )
+
+
+# --- Outliers ------------------------------------------------------------------------------------
+
+
+def _outlier_frames(column, numbers, org_type="school"):
+    codes = [f"o{i}" for i in range(len(numbers))]
+    orgs = pd.DataFrame({"org_type": [org_type] * len(numbers)}, index=codes)
+    return orgs, pd.DataFrame({column: numbers}, index=codes, dtype=float)
+
+
+def test_outlier_is_flagged_beyond_three_iqr_within_the_type():
+    # Q1 = 110, Q3 = 130, IQR = 20: the fence is 130 + 3 × 20 = 190 (and 110 − 60 = 50 below).
+    orgs, values = _outlier_frames("students_total", [100, 110, 120, 130, 1000])
+    found = find_outliers(default_catalogue(), orgs, values)
+    assert found == {
+        "o4": [{"input": "students_total", "value": 1000.0, "low": 50.0, "high": 190.0}]
+    }
+
+
+def test_no_outliers_without_spread_few_peers_or_for_yes_no_inputs():
+    catalogue = default_catalogue()
+    assert find_outliers(catalogue, *_outlier_frames("ovz_students", [0, 0, 0, 0, 0, 5])) == {}
+    assert find_outliers(catalogue, *_outlier_frames("students_total", [100, 110, 5000])) == {}
+    assert find_outliers(catalogue, *_outlier_frames("mgmt_education", [1, 1, 1, 0, 1, 1])) == {}
