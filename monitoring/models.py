@@ -508,3 +508,277 @@ class Score(models.Model):
         from .scoring import unpack_payload
 
         return unpack_payload(self.indicators, self.version.indicator_codes)
+
+
+# --- The management cycle: recommendations, measures, decisions ---------------------------------
+
+
+class ConditionKind(models.TextChoices):
+    INDICATOR_POINTS = "indicator_points", _("an indicator scores at most N points")
+    SUBGROUP_BELOW = "subgroup_below", _("a subgroup scores below a threshold")
+    LEVEL = "level", _("the effectiveness level is")
+    FALLING = "falling", _("the index is falling")
+    RISK_FLAG = "risk_flag", _("a risk flag is raised")
+    DEFICIT = "deficit", _("a confirmed professional deficit")
+
+
+class RecommendationRule(models.Model):
+    """A rule of the district's library: a condition on a head's results → a recommendation."""
+
+    title = models.CharField(_("title"), max_length=200)
+    condition = models.CharField(_("condition"), max_length=20, choices=ConditionKind.choices)
+    indicator_code = models.CharField(_("indicator"), max_length=10, blank=True)
+    subgroup = models.CharField(_("subgroup"), max_length=4, blank=True)
+    threshold = models.FloatField(
+        _("threshold"),
+        null=True,
+        blank=True,
+        help_text=_("Points for an indicator (0 or 1), or a subgroup score in %."),
+    )
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, blank=True)
+    risk_kind = models.CharField(_("risk flag"), max_length=20, blank=True)
+    deficit_code = models.CharField(
+        _("competency"),
+        max_length=10,
+        blank=True,
+        help_text=_("A block (e.g. 2) or an item (e.g. 2.3) of the competency framework."),
+    )
+    text = models.TextField(_("recommendation to the head"))
+    measures = models.TextField(_("suggested measures"), blank=True)
+    owner = models.CharField(_("default owner"), max_length=200, blank=True)
+    days = models.PositiveIntegerField(
+        _("deadline, days after issue"), default=90, help_text=_("The default deadline.")
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recommendation rule")
+        verbose_name_plural = _("recommendation rules")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Recommendation(models.Model):
+    """The targeted recommendations to one head for one period (one letter)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ISSUED = "issued", _("issued")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="recommendations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="recommendations"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(_("outgoing number"), max_length=40, blank=True)
+    issued_at = models.DateField(_("issued on"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("targeted recommendations")
+        verbose_name_plural = _("targeted recommendations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "organization"], name="recommendation_unique_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.period}"
+
+
+class RecommendationItem(models.Model):
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="items"
+    )
+    rule = models.ForeignKey(
+        RecommendationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    text = models.TextField(_("recommendation"))
+    measures = models.TextField(_("suggested measures"), blank=True)
+    owner = models.CharField(_("owner"), max_length=200, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class MeasureKind(models.TextChoices):
+    SEMINAR = "seminar", _("seminar")
+    WEBINAR = "webinar", _("webinar")
+    COURSE = "course", _("course (further training)")
+    MASTER_CLASS = "master_class", _("master class")
+    LANDING = "landing", _("«pedagogical landing»")
+    CONTEST = "contest", _("contest or olympiad for heads")
+    NETWORK = "network", _("network association")
+    OTHER = "other", _("other")
+
+
+class Measure(models.Model):
+    """A measure or event of the district for heads (меры, мероприятия)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MeasureKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    period = models.ForeignKey(
+        Period, null=True, blank=True, on_delete=models.PROTECT, related_name="measures"
+    )
+    starts_on = models.DateField(_("date"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    organiser = models.CharField(_("organiser"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    organizations = models.ManyToManyField(
+        Organization, blank=True, related_name="measures", verbose_name=_("organisations")
+    )
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="measures",
+        verbose_name=_("participants"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures and events")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="measure_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class MeasureMaterial(models.Model):
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="materials")
+    file = models.FileField(upload_to="measures/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=255)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    def __str__(self):
+        return self.file_name
+
+
+class DecisionKind(models.TextChoices):
+    INCENTIVE = "incentive", _("incentive payment")
+    PROGRAMME = "programme", _("inclusion in a development programme or priority project")
+    RESOURCES = "resources", _("allocation of resources")
+    TRAINING = "training", _("assignment to courses, an internship or a mentor")
+    ATTESTATION = "attestation", _("attestation")
+    RESERVE = "reserve", _("enrolment into or removal from the reserve")
+    INTERVIEW = "interview", _("interview with the head")
+    OTHER = "other", _("other")
+
+
+class Decision(models.Model):
+    """A management decision of the office taken on the monitoring results."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="decisions")
+    number = models.CharField(_("order number"), max_length=40)
+    date = models.DateField(_("order date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=DecisionKind.choices)
+    title = models.CharField(_("decision"), max_length=400)
+    description = models.TextField(_("details"), blank=True)
+    organizations = models.ManyToManyField(
+        Organization, blank=True, related_name="decisions", verbose_name=_("organisations")
+    )
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="decisions", verbose_name=_("people")
+    )
+    indicator_codes = models.JSONField(_("targeted indicators"), default=list, blank=True)
+    owner = models.CharField(_("owner"), max_length=200)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    recommendation = models.ForeignKey(
+        Recommendation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+        verbose_name=_("answers the recommendations"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("management decision")
+        verbose_name_plural = _("management decisions")
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"№ {self.number} от {self.date:%d.%m.%Y}: {self.title}"
+
+
+class DecisionNote(models.Model):
+    """A comment on a decision, or a change of its status, with who and when."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="notes")
+    status = models.CharField(max_length=12, choices=Decision.Status.choices, blank=True)
+    text = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return self.text[:60] or self.status
+
+
+class DecisionEvidence(models.Model):
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="decisions/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=255)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    def __str__(self):
+        return self.file_name
+
+
+class DecisionBaseline(models.Model):
+    """A targeted indicator's value for an organisation when the decision was recorded."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="baselines")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    indicator_code = models.CharField(max_length=10)
+    value = models.FloatField(null=True, blank=True)
+    points = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "organization", "indicator_code"], name="baseline_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_code}: {self.value}"
