@@ -7,6 +7,15 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self):
+        from zelenchuk_portal.models import Role
+        from zelenchuk_portal.navigation import register_home
+
         from .providers import register_provider, registry_provider
 
         register_provider("registry", registry_provider)
+        register_home(Role.OFFICIAL, "analysis:dashboard_current")
+        register_home(Role.PRINCIPAL, "analysis:dossier_home")
+
+        from .cycle import connect
+
+        connect()

@@ -11,6 +11,7 @@ from django.db import transaction
 from zelenchuk_portal.models import Organization, Period, PeriodStatus, User
 
 from . import selfreports
+from .demo_cycle import issue_letters, seed_cycle
 from .methodology import version_for
 from .models import SelfReport, Source, Value
 from .scoring import score_period
@@ -66,6 +67,10 @@ def _seed_period(period, index, organizations, official) -> None:
     if is_open:
         _seed_self_reports(period, index, organizations, official)
     score_period(period, trigger="seed_demo", user=official)
+    seed_cycle(period, organizations, official, closed=closed)
+    late = ("0109", "0205") if closed else ("0110",)
+    unissued = () if closed else ("0104", "0111", "0203", "0302")
+    issue_letters(period, official, late=late, unissued=unissued)
     if closed:
         period.status = PeriodStatus.CLOSED
 

@@ -3,6 +3,8 @@
 import csv
 import io
 
+from django.utils.translation import gettext as _
+
 from zelenchuk_portal.models import Organization, Period
 
 from .methodology import version_for
@@ -35,3 +37,61 @@ def scores_csv(period: Period) -> str:
         scores_to_export_rows(stored_result(period, catalogue), catalogue)
     )
     return buffer.getvalue()
+
+
+def dashboard_sheets(board) -> dict:
+    """Each dashboard table as an Excel sheet, by the name its download link uses."""
+    from zelenchuk_portal.excel import Sheet
+
+    from .catalogue import SUBGROUPS
+
+    def org_rows(rows):
+        return [
+            [r.code, r.name, r.settlement, r.index, r.level_label, r.index_change, *r.subgroups]
+            for r in rows
+        ]
+
+    org_headers = [
+        _("Organisation code"),
+        _("Organisation"),
+        _("Settlement"),
+        _("Index"),
+        _("Level"),
+        _("Change over the year"),
+        *SUBGROUPS,
+    ]
+    heat = [r for rows in board.level_rows.values() for r in rows]
+    risks = board.risks
+    risk_rows = (
+        [[_("critical level"), r.code, r.name, ""] for r in risks.critical]
+        + [[_("index falling two periods running"), r.code, r.name, ""] for r in risks.falling]
+        + [[_("objectivity not confirmed"), r.code, r.name, ""] for r in risks.objectivity]
+        + [
+            [_("critical indicators at 0 points"), r.code, r.name, ", ".join(codes)]
+            for r, codes in risks.critical_indicators
+        ]
+    )
+    trend = board.trend
+    return {
+        "levels": Sheet(
+            _("Levels"),
+            [_("Level"), _("Organisations")],
+            [[label, count] for _code, label, count in board.level_counts],
+        ),
+        "organizations": Sheet(_("Organisations"), org_headers, org_rows(heat)),
+        "risks": Sheet(
+            _("Risk groups"),
+            [_("Group"), _("Organisation code"), _("Organisation"), _("Indicators")],
+            risk_rows,
+        ),
+        "trend": Sheet(
+            _("Trends"),
+            [_("Period"), _("Index"), *SUBGROUPS],
+            [
+                [label, trend.index[n], *(trend.subgroups[sg][n] for sg in SUBGROUPS)]
+                for n, label in enumerate(trend.periods)
+            ],
+        ),
+        "improved": Sheet(_("Most improved"), org_headers, org_rows(board.most_improved)),
+        "high": Sheet(_("High effectiveness"), org_headers, org_rows(board.high_effectiveness)),
+    }

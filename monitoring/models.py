@@ -537,6 +537,11 @@ class RecommendationRule(models.Model):
     )
     level = models.CharField(_("level"), max_length=12, choices=Level.choices, blank=True)
     risk_kind = models.CharField(_("risk flag"), max_length=20, blank=True)
+    periods_running = models.PositiveSmallIntegerField(
+        _("periods running"),
+        default=1,
+        help_text=_("For a falling index: 1 — falling this period; 2 — this and the previous one."),
+    )
     deficit_code = models.CharField(
         _("competency"),
         max_length=10,
@@ -579,6 +584,10 @@ class Recommendation(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Rules already drafted into this letter: an item the official removed is not drafted again.
+    drafted_rules = models.JSONField(default=list, blank=True)
+    # Every issue and withdrawal, oldest first: {"at", "by", "action", "number", "date", "reason"}.
+    history = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

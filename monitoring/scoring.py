@@ -677,8 +677,21 @@ def _score_numbers(row: dict) -> tuple:
     return (*numbers, bool(row["preliminary"]), _none_if_nan(row["index_change"]))
 
 
-def score_period(period, *, trigger: str, user=None):
-    """Recompute and store the scores of every active organisation for an open period."""
+# Work that follows every scoring of a period (drafting recommendations…), registered by the
+# modules that own it so that scoring does not depend on them.
+_AFTER_SCORING: list = []
+
+
+def register_after_scoring(func) -> None:
+    """func(period, user) runs after each `score_period` (unless asked not to)."""
+    _AFTER_SCORING.append(func)
+
+
+def score_period(period, *, trigger: str, user=None, follow_up: bool = True):
+    """Recompute and store the scores of every active organisation for an open period.
+
+    `follow_up=False` skips the registered follow-up work (the benchmark times scoring alone).
+    """
     import time
 
     from django.db import transaction
@@ -720,6 +733,9 @@ def score_period(period, *, trigger: str, user=None):
         )
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])
+        if follow_up:
+            for func in _AFTER_SCORING:
+                func(period, user)
     return run
 
 

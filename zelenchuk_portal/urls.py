@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.my_account, name="my_account"),
+    path("my-organization/", views.my_organization, name="my_organization"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -30,5 +31,8 @@ urlpatterns = [
     path("periods/new/", views.period_create, name="period_create"),
     path("periods/<int:pk>/edit/", views.period_edit, name="period_edit"),
     path("monitoring/", include("monitoring.urls")),
+    path("decisions/", include(("monitoring.decision_urls", "decisions"))),
+    path("analysis/", include("monitoring.analysis_urls")),
+    path("recommendations/", include(("monitoring.recommendation_urls", "recommendations"))),
     path("admin/", admin.site.urls),
 ]

@@ -15,7 +15,7 @@ from .access import (
     official_required,
 )
 from .forms import MembershipForm, OrganizationFilterForm, OrganizationForm, PeriodForm, PersonForm
-from .models import Membership, Organization, Period, User
+from .models import Membership, Organization, Period, Role, User
 from .navigation import home_url_for
 
 
@@ -25,6 +25,14 @@ def home(request):
     if target:
         return redirect(target)
     return render(request, "portal/home.html")
+
+
+def my_organization(request):
+    """A head's own organisation card."""
+    organization = request.user.organizations_as(Role.PRINCIPAL).first()
+    if organization is None:
+        return redirect("my_account")
+    return redirect(organization)
 
 
 def my_account(request):

@@ -6,183 +6,534 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0002_load_district_methodology'),
-        ('zelenchuk_portal', '0001_initial'),
+        ("monitoring", "0002_load_district_methodology"),
+        ("zelenchuk_portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecommendationRule',
+            name="RecommendationRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('condition', models.CharField(choices=[('indicator_points', 'an indicator scores at most N points'), ('subgroup_below', 'a subgroup scores below a threshold'), ('level', 'the effectiveness level is'), ('falling', 'the index is falling'), ('risk_flag', 'a risk flag is raised'), ('deficit', 'a confirmed professional deficit')], max_length=20, verbose_name='condition')),
-                ('indicator_code', models.CharField(blank=True, max_length=10, verbose_name='indicator')),
-                ('subgroup', models.CharField(blank=True, max_length=4, verbose_name='subgroup')),
-                ('threshold', models.FloatField(blank=True, help_text='Points for an indicator (0 or 1), or a subgroup score in %.', null=True, verbose_name='threshold')),
-                ('level', models.CharField(blank=True, choices=[('high', 'высокий'), ('optimal', 'оптимальный'), ('acceptable', 'допустимый'), ('critical', 'критический')], max_length=12, verbose_name='level')),
-                ('risk_kind', models.CharField(blank=True, max_length=20, verbose_name='risk flag')),
-                ('deficit_code', models.CharField(blank=True, help_text='A block (e.g. 2) or an item (e.g. 2.3) of the competency framework.', max_length=10, verbose_name='competency')),
-                ('text', models.TextField(verbose_name='recommendation to the head')),
-                ('measures', models.TextField(blank=True, verbose_name='suggested measures')),
-                ('owner', models.CharField(blank=True, max_length=200, verbose_name='default owner')),
-                ('days', models.PositiveIntegerField(default=90, help_text='The default deadline.', verbose_name='deadline, days after issue')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in use')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("indicator_points", "an indicator scores at most N points"),
+                            ("subgroup_below", "a subgroup scores below a threshold"),
+                            ("level", "the effectiveness level is"),
+                            ("falling", "the index is falling"),
+                            ("risk_flag", "a risk flag is raised"),
+                            ("deficit", "a confirmed professional deficit"),
+                        ],
+                        max_length=20,
+                        verbose_name="condition",
+                    ),
+                ),
+                (
+                    "indicator_code",
+                    models.CharField(blank=True, max_length=10, verbose_name="indicator"),
+                ),
+                ("subgroup", models.CharField(blank=True, max_length=4, verbose_name="subgroup")),
+                (
+                    "threshold",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Points for an indicator (0 or 1), or a subgroup score in %.",
+                        null=True,
+                        verbose_name="threshold",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("high", "высокий"),
+                            ("optimal", "оптимальный"),
+                            ("acceptable", "допустимый"),
+                            ("critical", "критический"),
+                        ],
+                        max_length=12,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "risk_kind",
+                    models.CharField(blank=True, max_length=20, verbose_name="risk flag"),
+                ),
+                (
+                    "deficit_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="A block (e.g. 2) or an item (e.g. 2.3) of the competency framework.",
+                        max_length=10,
+                        verbose_name="competency",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="recommendation to the head")),
+                ("measures", models.TextField(blank=True, verbose_name="suggested measures")),
+                (
+                    "owner",
+                    models.CharField(blank=True, max_length=200, verbose_name="default owner"),
+                ),
+                (
+                    "days",
+                    models.PositiveIntegerField(
+                        default=90,
+                        help_text="The default deadline.",
+                        verbose_name="deadline, days after issue",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="in use")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'recommendation rule',
-                'verbose_name_plural': 'recommendation rules',
-                'ordering': ['position', 'id'],
+                "verbose_name": "recommendation rule",
+                "verbose_name_plural": "recommendation rules",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, verbose_name='order number')),
-                ('date', models.DateField(verbose_name='order date')),
-                ('kind', models.CharField(choices=[('incentive', 'incentive payment'), ('programme', 'inclusion in a development programme or priority project'), ('resources', 'allocation of resources'), ('training', 'assignment to courses, an internship or a mentor'), ('attestation', 'attestation'), ('reserve', 'enrolment into or removal from the reserve'), ('interview', 'interview with the head'), ('other', 'other')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=400, verbose_name='decision')),
-                ('description', models.TextField(blank=True, verbose_name='details')),
-                ('indicator_codes', models.JSONField(blank=True, default=list, verbose_name='targeted indicators')),
-                ('owner', models.CharField(max_length=200, verbose_name='owner')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('status', models.CharField(choices=[('planned', 'planned'), ('in_progress', 'in progress'), ('done', 'done'), ('cancelled', 'cancelled')], default='planned', max_length=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organizations', models.ManyToManyField(blank=True, related_name='decisions', to='zelenchuk_portal.organization', verbose_name='organisations')),
-                ('people', models.ManyToManyField(blank=True, related_name='decisions', to=settings.AUTH_USER_MODEL, verbose_name='people')),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='zelenchuk_portal.period')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, verbose_name="order number")),
+                ("date", models.DateField(verbose_name="order date")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("incentive", "incentive payment"),
+                            (
+                                "programme",
+                                "inclusion in a development programme or priority project",
+                            ),
+                            ("resources", "allocation of resources"),
+                            ("training", "assignment to courses, an internship or a mentor"),
+                            ("attestation", "attestation"),
+                            ("reserve", "enrolment into or removal from the reserve"),
+                            ("interview", "interview with the head"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=400, verbose_name="decision")),
+                ("description", models.TextField(blank=True, verbose_name="details")),
+                (
+                    "indicator_codes",
+                    models.JSONField(blank=True, default=list, verbose_name="targeted indicators"),
+                ),
+                ("owner", models.CharField(max_length=200, verbose_name="owner")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "planned"),
+                            ("in_progress", "in progress"),
+                            ("done", "done"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="planned",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organizations",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="decisions",
+                        to="zelenchuk_portal.organization",
+                        verbose_name="organisations",
+                    ),
+                ),
+                (
+                    "people",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="decisions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="people",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="zelenchuk_portal.period",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'management decision',
-                'verbose_name_plural': 'management decisions',
-                'ordering': ['-date', '-id'],
+                "verbose_name": "management decision",
+                "verbose_name_plural": "management decisions",
+                "ordering": ["-date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DecisionEvidence',
+            name="DecisionEvidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to='decisions/%Y/%m/')),
-                ('file_name', models.CharField(max_length=255)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='monitoring.decision')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(max_length=300, upload_to="decisions/%Y/%m/")),
+                ("file_name", models.CharField(max_length=255)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="monitoring.decision",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DecisionNote',
+            name="DecisionNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(blank=True, choices=[('planned', 'planned'), ('in_progress', 'in progress'), ('done', 'done'), ('cancelled', 'cancelled')], max_length=12)),
-                ('text', models.TextField(blank=True)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='monitoring.decision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("planned", "planned"),
+                            ("in_progress", "in progress"),
+                            ("done", "done"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="monitoring.decision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('seminar', 'seminar'), ('webinar', 'webinar'), ('course', 'course (further training)'), ('master_class', 'master class'), ('landing', '«pedagogical landing»'), ('contest', 'contest or olympiad for heads'), ('network', 'network association'), ('other', 'other')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('starts_on', models.DateField(verbose_name='date')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('organiser', models.CharField(max_length=300, verbose_name='organiser')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organizations', models.ManyToManyField(blank=True, related_name='measures', to='zelenchuk_portal.organization', verbose_name='organisations')),
-                ('people', models.ManyToManyField(blank=True, related_name='measures', to=settings.AUTH_USER_MODEL, verbose_name='participants')),
-                ('period', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='zelenchuk_portal.period')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("seminar", "seminar"),
+                            ("webinar", "webinar"),
+                            ("course", "course (further training)"),
+                            ("master_class", "master class"),
+                            ("landing", "«pedagogical landing»"),
+                            ("contest", "contest or olympiad for heads"),
+                            ("network", "network association"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("starts_on", models.DateField(verbose_name="date")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("organiser", models.CharField(max_length=300, verbose_name="organiser")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organizations",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="measures",
+                        to="zelenchuk_portal.organization",
+                        verbose_name="organisations",
+                    ),
+                ),
+                (
+                    "people",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="measures",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="participants",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measures",
+                        to="zelenchuk_portal.period",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'measure',
-                'verbose_name_plural': 'measures and events',
-                'ordering': ['-starts_on'],
+                "verbose_name": "measure",
+                "verbose_name_plural": "measures and events",
+                "ordering": ["-starts_on"],
             },
         ),
         migrations.CreateModel(
-            name='MeasureMaterial',
+            name="MeasureMaterial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to='measures/%Y/%m/')),
-                ('file_name', models.CharField(max_length=255)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='materials', to='monitoring.measure')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(max_length=300, upload_to="measures/%Y/%m/")),
+                ("file_name", models.CharField(max_length=255)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="materials",
+                        to="monitoring.measure",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('issued', 'issued')], default='draft', max_length=10)),
-                ('number', models.CharField(blank=True, max_length=40, verbose_name='outgoing number')),
-                ('issued_at', models.DateField(blank=True, null=True, verbose_name='issued on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='zelenchuk_portal.organization')),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recommendations', to='zelenchuk_portal.period')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("issued", "issued")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(blank=True, max_length=40, verbose_name="outgoing number"),
+                ),
+                ("issued_at", models.DateField(blank=True, null=True, verbose_name="issued on")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="zelenchuk_portal.organization",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recommendations",
+                        to="zelenchuk_portal.period",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'targeted recommendations',
-                'verbose_name_plural': 'targeted recommendations',
+                "verbose_name": "targeted recommendations",
+                "verbose_name_plural": "targeted recommendations",
             },
         ),
         migrations.AddField(
-            model_name='decision',
-            name='recommendation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='monitoring.recommendation', verbose_name='answers the recommendations'),
+            model_name="decision",
+            name="recommendation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="decisions",
+                to="monitoring.recommendation",
+                verbose_name="answers the recommendations",
+            ),
         ),
         migrations.CreateModel(
-            name='RecommendationItem',
+            name="RecommendationItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='why')),
-                ('text', models.TextField(verbose_name='recommendation')),
-                ('measures', models.TextField(blank=True, verbose_name='suggested measures')),
-                ('owner', models.CharField(blank=True, max_length=200, verbose_name='owner')),
-                ('deadline', models.DateField(blank=True, null=True, verbose_name='deadline')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('recommendation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='monitoring.recommendation')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='monitoring.recommendationrule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="why")),
+                ("text", models.TextField(verbose_name="recommendation")),
+                ("measures", models.TextField(blank=True, verbose_name="suggested measures")),
+                ("owner", models.CharField(blank=True, max_length=200, verbose_name="owner")),
+                ("deadline", models.DateField(blank=True, null=True, verbose_name="deadline")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "recommendation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="monitoring.recommendation",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="monitoring.recommendationrule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DecisionBaseline',
+            name="DecisionBaseline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('indicator_code', models.CharField(max_length=10)),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('points', models.FloatField(blank=True, null=True)),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='baselines', to='monitoring.decision')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='zelenchuk_portal.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("indicator_code", models.CharField(max_length=10)),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("points", models.FloatField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="baselines",
+                        to="monitoring.decision",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="zelenchuk_portal.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('decision', 'organization', 'indicator_code'), name='baseline_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("decision", "organization", "indicator_code"),
+                        name="baseline_unique",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='measure',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='measure_ends_after_start'),
+            model_name="measure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_on__isnull", True),
+                    ("ends_on__gte", models.F("starts_on")),
+                    _connector="OR",
+                ),
+                name="measure_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.UniqueConstraint(fields=('period', 'organization'), name='recommendation_unique_per_period'),
+            model_name="recommendation",
+            constraint=models.UniqueConstraint(
+                fields=("period", "organization"), name="recommendation_unique_per_period"
+            ),
         ),
     ]

@@ -10,6 +10,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_official_signs_in_and_filters_organisations(sign_in, official, org_a, live_server):
     make_org("K01", org_type="kindergarten", short_name="МКДОУ «Детский сад «Солнышко»")
     page = sign_in("official", PASSWORD)
+    assert page.url.endswith("/analysis/")  # the dashboard; this district has no periods yet
+    page.get_by_role("button", name="Реестр").click()
+    page.get_by_role("link", name="Организации").click()
     assert page.get_by_role("heading", name="Организации района").is_visible()
     page.get_by_label("Тип").select_option("kindergarten")
     page.get_by_role("button", name="Применить").click()

@@ -19,7 +19,7 @@ def test_login_with_wrong_password_says_so_in_russian(client, principal_a):
 def test_login_then_logout(client, principal_a, org_a):
     response = client.post(reverse("login"), {"username": "principal_a", "password": PASSWORD})
     assert response.url == reverse("home")
-    assert client.get(reverse("home")).url == org_a.get_absolute_url()
+    assert client.get(reverse("my_organization")).url == org_a.get_absolute_url()
     client.post(reverse("logout"))
     assert client.get(reverse("home")).status_code == 302
 

@@ -11,13 +11,16 @@ from zelenchuk_portal.models import Membership, Organization, Period, Role, User
 
 @pytest.mark.django_db
 class TestHome:
-    def test_official_lands_on_organisations(self, login, official):
+    def test_official_lands_on_the_dashboard(self, login, official):
         response = login(official).get(reverse("home"))
-        assert response.url == reverse("organization_list")
+        assert response.url == reverse("analysis:dashboard_current")
 
-    def test_principal_lands_on_own_card(self, login, principal_a, org_a):
-        response = login(principal_a).get(reverse("home"))
-        assert response.url == org_a.get_absolute_url()
+    def test_principal_lands_on_own_dossier(self, login, principal_a, org_a):
+        client = login(principal_a)
+        assert client.get(reverse("home")).url == reverse("analysis:dossier_home")
+        assert client.get(reverse("analysis:dossier_home")).url == reverse(
+            "analysis:dossier", args=[org_a.pk]
+        )
 
     @pytest.mark.parametrize("who", ["mentor", "candidate", "expert"])
     def test_other_roles_land_on_their_account(self, request, login, who):

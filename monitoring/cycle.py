@@ -1,0 +1,58 @@
+"""How the management cycle's records reach the dossier, the dashboard and the report.
+
+The registries (`dossier.register_section`, `reports.register_cycle_source`) are filled here, once,
+from `MonitoringConfig.ready()`.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from .decisions import decisions_for, effect_summary, overdue_decisions, period_decisions
+from .dossier import register_section
+from .measures import measures_for, period_measures
+from .recommendations import build_period_overview, dossier_section, draft_recommendations
+from .reports import register_cycle_source
+from .scoring import register_after_scoring
+
+
+def _dossier_decisions(organization, period, user):
+    return {
+        "decisions": list(decisions_for(organization)),
+        "measures": list(measures_for(organization)),
+    }
+
+
+def _report_decisions(period):
+    found = {"decisions": list(period_decisions(period)), "measures": list(period_measures(period))}
+    return found if found["decisions"] or found["measures"] else None
+
+
+def _report_recommendations(period):
+    overview = build_period_overview(period)
+    return overview if overview.counts["issued"] or overview.counts["draft"] else None
+
+
+def _draft_after_scoring(period, user):
+    draft_recommendations(period, user=user)
+
+
+def dashboard_panels(period) -> list[dict]:
+    """Extra panels of the district dashboard."""
+    return [
+        {"template": "analysis/_panel_late.html", "data": build_period_overview(period)},
+        {"template": "analysis/_panel_overdue.html", "data": list(overdue_decisions(period))},
+    ]
+
+
+def connect() -> None:
+    register_after_scoring(_draft_after_scoring)
+    register_section(
+        _("Targeted recommendations"), "recommendations/_dossier_section.html", dossier_section
+    )
+    register_cycle_source("recommendations", _report_recommendations)
+    register_section(
+        _("Management decisions and measures"),
+        "analysis/_dossier_decisions.html",
+        _dossier_decisions,
+    )
+    register_cycle_source("decisions", _report_decisions)
+    register_cycle_source("effect", effect_summary)
