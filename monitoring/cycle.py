@@ -6,7 +6,13 @@ from `MonitoringConfig.ready()`.
 
 from django.utils.translation import gettext_lazy as _
 
-from .decisions import decisions_for, effect_summary, overdue_decisions, period_decisions
+from .decisions import (
+    decision_effects,
+    decisions_for,
+    effect_summary,
+    overdue_decisions,
+    period_decisions,
+)
 from .dossier import register_section
 from .measures import measures_for, period_measures
 from .recommendations import build_period_overview, dossier_section, draft_recommendations
@@ -15,10 +21,14 @@ from .scoring import register_after_scoring
 
 
 def _dossier_decisions(organization, period, user):
-    return {
-        "decisions": list(decisions_for(organization)),
-        "measures": list(measures_for(organization)),
-    }
+    decisions = list(decisions_for(organization))
+    # The effect is measured for the shown period's decisions and the previous cycle's, so the
+    # dossier's queries stay bounded however many periods the organisation has.
+    recent = {period.pk, getattr(period.previous(), "pk", None)} if period else set()
+    effects = decision_effects([d for d in decisions if d.period_id in recent])
+    for decision in decisions:
+        decision.effect = effects.get(decision.pk)
+    return {"decisions": decisions, "measures": list(measures_for(organization))}
 
 
 def _report_decisions(period):

@@ -5,6 +5,7 @@ the same picture.
 """
 
 from django.utils.translation import gettext as _
+
 from zelenchuk_portal.charts import Bar, ReferenceLine, Series, bar_chart, histogram, line_chart
 
 from .catalogue import SUBGROUPS

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from monitoring.dashboard import Filters, OrgRow, build_dashboard, most_improved, risk_groups
+from monitoring.decisions import save_decision
 from monitoring.methodology import version_for
-from monitoring.models import Score
+from monitoring.models import Decision, Score
 from monitoring.reports import build_report
 from monitoring.scoring import score_period
 from monitoring.synthetic import generate_period_values, generate_values
@@ -133,16 +134,37 @@ def test_dashboard_tables_download_as_excel(district, login, official):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+def _decide(period, organization, official):
+    decision = Decision(
+        period=period,
+        number=f"{period.pk}-{Decision.objects.count()}-од",
+        date=period.end_date,
+        kind="interview",
+        title="Собеседование с руководителем",
+        owner="управление образования",
+        due_date=period.end_date,
+    )
+    save_decision(
+        decision, organizations=[organization], people=[], indicator_codes=["B4.1"], user=official
+    )
+
+
 def test_dossier_queries_do_not_grow_with_periods_or_organisations(
-    district, login, principal_a, org_a
+    district, login, principal_a, org_a, official
 ):
     client = login(principal_a)
     url = reverse("analysis:dossier", args=[org_a.pk])
+    first, second = district["periods"]
+    _decide(first, org_a, official)
+    _decide(second, org_a, official)
     few = count_queries(client, url)
     _grow(district, 6)
     third = _period("2025/2026", 2025)
     _score(third, district["organizations"], 2)
+    _decide(third, org_a, official)  # the effect is measured for two periods at most
     assert count_queries(client, url) == few
+    page = client.get(url).content.decode()
+    assert "Собеседование с руководителем" in page
 
 
 def test_dossier_scope_and_roles(
