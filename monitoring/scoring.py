@@ -746,25 +746,7 @@ def stored_result(period, catalogue: Catalogue) -> ScoreResult:
     rows = list(
         Score.objects.filter(period=period)
         .order_by("organization__code")
-        .values(
-            "organization__code",
-            "organization__org_type",
-            "index",
-            "level",
-            "group_a",
-            "group_b",
-            "a1",
-            "a2",
-            "b1",
-            "b2",
-            "b3",
-            "b4",
-            "b5",
-            "preliminary",
-            "risk_flags",
-            "index_change",
-            "indicators",
-        )
+        .values("organization__code", "organization__org_type", *SCORE_COLUMNS[4:-1])
     )
     codes = [ind.code for ind in catalogue.indicators]
     index = pd.Index([r["organization__code"] for r in rows], name="org_code")
