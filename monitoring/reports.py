@@ -49,7 +49,8 @@ _CYCLE_SOURCES: dict[str, Callable] = {}
 
 
 def register_deficit_summary(provider: Callable) -> None:
-    """provider(period) -> list of (block name, confirmed deficits, people) for section 5."""
+    """provider(period) -> list of (block name, confirmed deficits, people) for section 5, or
+    None when it has no records for the period."""
     _DEFICIT_SUMMARY.append(provider)
 
 
@@ -270,9 +271,11 @@ def build_report(period: Period) -> AnalyticalReport:
     )
     coverage = _coverage(period, rows)
     results = _results(rows, previous_rows)
-    deficits = None
+    deficits = None  # None: no module keeps records of deficits for this period
     for provider in _DEFICIT_SUMMARY:
-        deficits = (deficits or []) + list(provider(period))
+        rows = provider(period)
+        if rows is not None:
+            deficits = (deficits or []) + list(rows)
     return AnalyticalReport(
         period=period,
         previous=previous,

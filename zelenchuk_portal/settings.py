@@ -29,6 +29,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "zelenchuk_portal",
     "monitoring",
+    "trajectories",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

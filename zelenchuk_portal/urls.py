@@ -34,5 +34,8 @@ urlpatterns = [
     path("decisions/", include(("monitoring.decision_urls", "decisions"))),
     path("analysis/", include("monitoring.analysis_urls")),
     path("recommendations/", include(("monitoring.recommendation_urls", "recommendations"))),
+    path("assessments/", include("trajectories.assessment_urls")),
+    path("plans/", include("trajectories.plan_urls")),
+    path("trajectories/", include("trajectories.district_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -22,10 +22,14 @@ class TestHome:
             "analysis:dossier", args=[org_a.pk]
         )
 
-    @pytest.mark.parametrize("who", ["mentor", "candidate", "expert"])
-    def test_other_roles_land_on_their_account(self, request, login, who):
-        response = login(request.getfixturevalue(who)).get(reverse("home"))
-        assert response.url == reverse("my_account")
+    def test_mentor_lands_on_the_account_page(self, login, mentor):
+        assert login(mentor).get(reverse("home")).url == reverse("my_account")
+
+    def test_expert_lands_on_assessments_to_rate(self, login, expert):
+        assert login(expert).get(reverse("home")).url == reverse("assessments:to_rate")
+
+    def test_candidate_lands_on_own_plan(self, login, candidate):
+        assert login(candidate).get(reverse("home")).url == reverse("plans:my_plan")
 
     def test_account_lists_roles_in_russian(self, login, candidate):
         page = login(candidate).get(reverse("my_account")).content.decode()
