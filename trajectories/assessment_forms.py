@@ -135,7 +135,7 @@ class DeficitRuleForm(CrispyMixin, forms.Form):
         error_messages={"invalid_choice": "Выберите порог от 0 до 2."},
     )
     block_min_percent = forms.IntegerField(
-        label=_("A block is a deficit when its mean is below, % of the maximum"),
+        label=_("A block is a deficit when its mean is below this share of the maximum, per cent"),
         min_value=1,
         max_value=100,
         error_messages={

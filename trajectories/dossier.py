@@ -72,7 +72,7 @@ class Section:
     plan_url: str | None = None
 
     @property
-    def plan_completion(self) -> int | None:
+    def plan_completion(self) -> int:
         return completion(self.plan_done, self.plan_tasks)
 
 

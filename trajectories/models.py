@@ -335,7 +335,8 @@ class DeficitRule(models.Model):
         _("an item is a deficit when rated at most"), default=1
     )
     block_min_percent = models.PositiveSmallIntegerField(
-        _("a block is a deficit when its mean is below (% of the maximum)"), default=60
+        _("a block is a deficit when its mean is below this share of the maximum, per cent"),
+        default=60,
     )
     updated_at = models.DateTimeField(null=True, blank=True)
     updated_by = models.ForeignKey(
