@@ -2,11 +2,16 @@
 `decisions.py` and `measures.py`."""
 
 from django import forms
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput
-from zelenchuk_portal.models import Membership, Organization, OrganizationType, Period, User
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.models import (
+    Organization,
+    OrganizationType,
+    Period,
+    User,
+    with_current_roles,
+)
 
 from .catalogue import SUBGROUPS
 from .decisions import catalogue_codes, decision_errors
@@ -26,22 +31,12 @@ def organization_choices(organizations) -> list:
     return [(label, groups[kind]) for kind, label in OrganizationType.choices if kind in groups]
 
 
-class PersonChoiceField(forms.ModelMultipleChoiceField):
+class PersonChoiceField(PersonLabelMixin, forms.ModelMultipleChoiceField):
     """People named with their current roles, so that two namesakes can be told apart."""
-
-    def label_from_instance(self, person):
-        roles = ", ".join(
-            f"{m.get_role_display()}{f' — {m.organization.short_name}' if m.organization else ''}"
-            for m in getattr(person, "current_roles", [])
-        )
-        return f"{person.full_name or person.username}{f' ({roles})' if roles else ''}"
 
 
 def people_queryset():
-    roles = Membership.objects.current().select_related("organization")
-    return User.objects.filter(is_active=True).prefetch_related(
-        Prefetch("memberships", roles, to_attr="current_roles")
-    )
+    return with_current_roles(User.objects.filter(is_active=True))
 
 
 class ParticipantsMixin:

@@ -8,7 +8,7 @@ object type below: outside the person's scope → 404, in scope but a read-only 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from zelenchuk_portal.access import require_role
 from zelenchuk_portal.excel import Sheet, excel_response, table_workbook
 from zelenchuk_portal.files import serve
-from zelenchuk_portal.models import Membership, Organization, Period, Role
+from zelenchuk_portal.models import Organization, Period, Role, with_current_roles
 
 from . import decisions as domain
 from .catalogue import STATUS_NO_DATA
@@ -82,11 +82,6 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _people_with_roles(queryset):
-    roles = Membership.objects.current().select_related("organization")
-    return queryset.prefetch_related(Prefetch("memberships", roles, to_attr="current_roles"))
-
-
 # --- Measures and events ------------------------------------------------------------------------
 
 
@@ -144,7 +139,7 @@ def measure_detail(request, pk):
     context = {
         "measure": measure,
         "organizations": measure.organizations.order_by("org_type", "short_name"),
-        "people": _people_with_roles(measure.people.all()),
+        "people": with_current_roles(measure.people.all()),
         "materials": measure.materials.select_related("uploaded_by").order_by("uploaded_at"),
         "can_edit": request.user.is_official,
         "file_form": FileForm(),
@@ -306,7 +301,7 @@ def decision_detail(request, pk):
         "decision": decision,
         "overdue": domain.is_overdue(decision),
         "organizations": decision.organizations.order_by("org_type", "short_name"),
-        "people": _people_with_roles(decision.people.all()),
+        "people": with_current_roles(decision.people.all()),
         "indicators": _indicator_names(decision),
         "effect": domain.decision_effect(decision),
         "notes": decision.notes.select_related("by"),

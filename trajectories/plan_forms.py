@@ -1,30 +1,18 @@
 """Forms of the development plan pages: fields and widgets; the rules live in `plans.py`."""
 
 from django import forms
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput
-from zelenchuk_portal.models import Membership, Organization, Period, User
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.models import Organization, Period, User, with_current_roles
 
 from .models import DeficitAnalysis, Plan, PlanGoal, PlanTask
 from .plans import deadline_error, plan_owners, reviewer_candidates
 
 
-class PersonField(forms.ModelChoiceField):
+class PersonField(PersonLabelMixin, forms.ModelChoiceField):
     """A person named with his or her current roles, so that namesakes can be told apart."""
-
-    def label_from_instance(self, person):
-        roles = ", ".join(
-            f"{m.get_role_display()}{f' — {m.organization.short_name}' if m.organization else ''}"
-            for m in getattr(person, "current_roles", [])
-        )
-        return f"{person.full_name or person.username}{f' ({roles})' if roles else ''}"
-
-
-def with_roles(people):
-    roles = Membership.objects.current().select_related("organization")
-    return people.prefetch_related(Prefetch("memberships", roles, to_attr="current_roles"))
 
 
 class PlanStartForm(CrispyMixin, forms.Form):
@@ -38,7 +26,7 @@ class PlanStartForm(CrispyMixin, forms.Form):
     def __init__(self, *args, choose_person: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if choose_person:
-            self.fields["person"].queryset = with_roles(plan_owners())
+            self.fields["person"].queryset = with_current_roles(plan_owners())
         else:
             del self.fields["person"]
         current = Period.objects.current()
@@ -53,7 +41,7 @@ class ReviewerForm(CrispyMixin, forms.Form):
 
     def __init__(self, *args, plan: Plan, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = with_roles(reviewer_candidates(plan))
+        self.fields["reviewer"].queryset = with_current_roles(reviewer_candidates(plan))
         self.fields["reviewer"].initial = plan.reviewer_id
 
 

@@ -22,6 +22,18 @@ class CrispyMixin:
         self.helper.form_tag = False
 
 
+class PersonLabelMixin:
+    """Choice fields name a person with his or her current roles, so namesakes can be told
+    apart (the queryset comes from `models.with_current_roles`)."""
+
+    def label_from_instance(self, person):
+        roles = ", ".join(
+            f"{m.get_role_display()}{f' — {m.organization.short_name}' if m.organization else ''}"
+            for m in getattr(person, "current_roles", [])
+        )
+        return f"{person.full_name or person.username}{f' ({roles})' if roles else ''}"
+
+
 class OrganizationFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or code"), required=False)
     org_type = forms.ChoiceField(

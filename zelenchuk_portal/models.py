@@ -278,3 +278,10 @@ class Period(models.Model):
     def clean(self):
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             raise ValidationError({"end_date": _("The period must end after it starts.")})
+
+
+def with_current_roles(people):
+    """People with their roles in force today prefetched as `current_roles` (one more query),
+    so that lists and choice fields can name each person's roles without a query per person."""
+    roles = Membership.objects.current().select_related("organization")
+    return people.prefetch_related(models.Prefetch("memberships", roles, to_attr="current_roles"))

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trajectories', '0003_deficit_rule'),
+        ("trajectories", "0003_deficit_rule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deficitrule',
-            name='block_min_percent',
-            field=models.PositiveSmallIntegerField(default=60, verbose_name='a block is a deficit when its mean is below this share of the maximum, per cent'),
+            model_name="deficitrule",
+            name="block_min_percent",
+            field=models.PositiveSmallIntegerField(
+                default=60,
+                verbose_name="a block is a deficit when its mean is below this share of the maximum, per cent",
+            ),
         ),
     ]
