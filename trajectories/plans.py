@@ -128,21 +128,28 @@ def percent(done: int, total: int) -> int:
     return done * 100 // total if total else 0
 
 
-def _count_tasks(done: bool | None = None):
+def _count_tasks(done: bool | None = None, on: date | None = None):
     tasks = PlanTask.objects.filter(goal__plan=OuterRef("pk"))
     if done is not None:
         tasks = tasks.filter(done=done)
+    if done and on is not None:
+        tasks = tasks.filter(done_at__lte=on)
     counted = tasks.order_by().values("goal__plan").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def with_completion(plans: QuerySet[Plan]) -> QuerySet[Plan]:
+def with_completion(plans: QuerySet[Plan], on: date | None = None) -> QuerySet[Plan]:
     """Annotate `task_count`, `done_count` and `completion` (whole %, rounded down).
+
+    With `on`, only tasks done on or before that day count as done (the completion "at the
+    period's end" of the reserve report).
 
     Subqueries rather than joins, so that other annotations never multiply the counts; the
     integer division is the same in SQLite and PostgreSQL.
     """
-    return plans.annotate(task_count=_count_tasks(), done_count=_count_tasks(done=True)).annotate(
+    return plans.annotate(
+        task_count=_count_tasks(), done_count=_count_tasks(done=True, on=on)
+    ).annotate(
         completion=Case(
             When(task_count=0, then=Value(0)),
             default=F("done_count") * 100 / F("task_count"),
@@ -187,13 +194,16 @@ def _people_filter(people) -> Q:
     return Q(person__in=[getattr(person, "pk", person) for person in people])
 
 
-def completion_by_person(period: Period, people: Iterable) -> dict[int, int]:
+def completion_by_person(
+    period: Period, people: Iterable, on: date | None = None
+) -> dict[int, int]:
     """{person id: completion %} of the people's plans of `period`, in one query.
 
     `people`: users, ids or a queryset of users. Somebody without a plan in the period is absent
-    from the result (so `.get(pk)` is None: "no plan", not "0 %").
+    from the result (so `.get(pk)` is None: "no plan", not "0 %"). With `on`, tasks done after
+    that day do not count (see `with_completion`).
     """
-    plans = with_completion(Plan.objects.filter(_people_filter(people), period=period))
+    plans = with_completion(Plan.objects.filter(_people_filter(people), period=period), on=on)
     return dict(plans.values_list("person_id", "completion"))
 
 

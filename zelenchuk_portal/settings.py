@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "zelenchuk_portal",
     "monitoring",
     "trajectories",
+    "reserve",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

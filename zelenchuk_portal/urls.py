@@ -37,5 +37,6 @@ urlpatterns = [
     path("assessments/", include("trajectories.assessment_urls")),
     path("plans/", include("trajectories.plan_urls")),
     path("trajectories/", include("trajectories.district_urls")),
+    path("reserve/", include("reserve.urls")),
     path("admin/", admin.site.urls),
 ]

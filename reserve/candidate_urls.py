@@ -1,0 +1,3 @@
+"""Candidates: nomination, status, training, contests, readiness (views in views.py)."""
+
+urlpatterns = []
