@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "zelenchuk_portal",
     "monitoring",
     "trajectories",
+    "mentoring",
     "reserve",
     "django.contrib.admin",
     "django.contrib.auth",

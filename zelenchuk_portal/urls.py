@@ -37,6 +37,7 @@ urlpatterns = [
     path("assessments/", include("trajectories.assessment_urls")),
     path("plans/", include("trajectories.plan_urls")),
     path("trajectories/", include("trajectories.district_urls")),
+    path("mentoring/", include("mentoring.urls")),
     path("reserve/", include("reserve.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""Internships: map, diary, matrix, final materials, PDF (views in internship_views.py)."""
+
+urlpatterns = []
