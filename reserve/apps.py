@@ -13,3 +13,14 @@ class ReserveConfig(AppConfig):
         # A candidate lands on his or her reserve page (status, plan, training), which
         # replaces the plan page trajectories registered.
         register_home(Role.CANDIDATE, "reserve:my_reserve")
+
+        # Monitoring never imports the reserve: the reserve hands it the A2.2–A2.4 inputs and
+        # the dossier's section through monitoring's registries.
+        from monitoring.dossier import register_section
+        from monitoring.providers import register_provider
+
+        from .dossier import dossier_section
+        from .providers import monitoring_inputs
+
+        register_provider("reserve", monitoring_inputs)
+        register_section(_("Personnel reserve"), "reserve/_dossier_section.html", dossier_section)

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.models import Organization, Period
+from zelenchuk_portal.models import Membership, Organization, Period, Role
 
 
 class Status(models.TextChoices):
@@ -39,6 +39,19 @@ class CandidacyQuerySet(models.QuerySet):
         return self.filter(enrolled_on__isnull=False, enrolled_on__lte=end).filter(
             Q(left_on__isnull=True) | Q(left_on__gte=start)
         )
+
+    def visible_to(self, user):
+        """Officials see every candidacy; a head, those from the organisations he or she heads
+        today; everybody, his or her own (a candidate sees only himself or herself)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_official:
+            return self.all()
+        scope = Q(person=user)
+        if user.has_role(Role.PRINCIPAL):
+            headed = Membership.objects.current().filter(user=user, role=Role.PRINCIPAL)
+            scope |= Q(organization__in=headed.values("organization_id"))
+        return self.filter(scope)
 
 
 class Candidacy(models.Model):

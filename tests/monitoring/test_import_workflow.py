@@ -26,6 +26,8 @@ TYPES = pd.Series({"A01": "school", "B02": "school", "K03": "kindergarten"})
 ROWS = {"A01": 2, "B02": 3, "K03": 4}  # the template lists organisations by code
 # What the registry provider derives (B4.5's norm): 100 Mbit/s in towns, 50 in villages.
 INTERNET_NORM = {"A01": 100.0, "B02": 50.0, "K03": 100.0}
+# What the reserve provider derives with nobody in the reserve: 0 (a real value, not missing).
+NO_RESERVE = {"reserve_members": 0.0, "reserve_trained": 0.0, "reserve_idp_done": 0.0}
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +77,7 @@ def expected_scores(catalogue, frame, period_values):
     orgs = pd.DataFrame({"org_type": TYPES}, index=pd.Index(TYPES.index, name="org_code"))
     values = frame.copy()
     values["internet_norm_mbps"] = pd.Series(INTERNET_NORM)
+    values = values.assign(**NO_RESERVE)
     return compute_scores(catalogue, orgs, values, period_values).orgs
 
 

@@ -23,6 +23,8 @@ from zelenchuk_portal.models import Period, PeriodStatus
 
 TYPES = {"A01": "school", "B02": "school", "K03": "kindergarten", "D04": "additional"}
 NORM = {"A01": 100.0, "B02": 50.0, "K03": 100.0, "D04": 100.0}  # urban 100, rural 50 Mbit/s
+# What the reserve provider derives with nobody in the reserve: 0 (a real value, not missing).
+NO_RESERVE = {"reserve_members": 0.0, "reserve_trained": 0.0, "reserve_idp_done": 0.0}
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def pure(catalogue, frame, refs, previous=None):
     orgs.index.name = "org_code"
     values = frame.copy()
     values["internet_norm_mbps"] = pd.Series(NORM)
+    values = values.assign(**NO_RESERVE)
     return compute_scores(catalogue, orgs, values, refs, previous)
 
 
