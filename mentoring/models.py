@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trajectories.models import MAX_RATING, Competency
 from zelenchuk_portal.models import Organization, Role
@@ -112,10 +113,11 @@ class Form(models.TextChoices):
 
 
 class Stage(models.TextChoices):
-    PRELIMINARY = "preliminary", _("preliminary")
-    MAIN = "main", _("main")
-    FINAL = "final", _("final")
-    COMPLETED = "completed", _("completed")
+    # Their own message context: the bare words («final», «main») mean other things elsewhere.
+    PRELIMINARY = "preliminary", pgettext_lazy("internship stage", "preliminary")
+    MAIN = "main", pgettext_lazy("internship stage", "main")
+    FINAL = "final", pgettext_lazy("internship stage", "final")
+    COMPLETED = "completed", pgettext_lazy("internship stage", "completed")
 
 
 class InternshipQuerySet(models.QuerySet):

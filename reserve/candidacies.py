@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mentoring.models import Trainee
 from trajectories.models import Plan
 from zelenchuk_portal.files import check_upload, safe_name
 from zelenchuk_portal.models import Membership, Organization, Period, Role, User
@@ -801,6 +802,7 @@ class CandidatePage:
     plan: Plan | None  # the latest, with `completion`, `task_count` and `done_count`
     trainings: list[Training]
     contests: list[Contest]
+    internships: list  # the person's traineeships (mentoring), latest first
     readiness: Readiness
     reviews: list[ReadinessReview]
     hints: list[Hint]
@@ -816,6 +818,15 @@ class CandidatePage:
         return sum(t.hours for t in self.trainings)
 
 
+def person_internships(person) -> list[Trainee]:
+    """The person's internships as a trainee (mentoring), latest first, in one query."""
+    return list(
+        Trainee.objects.filter(person=person)
+        .select_related("internship__mentor", "internship__base_site__organization")
+        .order_by("-internship__start_date", "-pk")
+    )
+
+
 def candidate_page(candidacy: Candidacy, today: date | None = None) -> CandidatePage:
     """The candidacy's history, plan, training, contests, readiness and reviews (a fixed number
     of queries)."""
@@ -827,6 +838,7 @@ def candidate_page(candidacy: Candidacy, today: date | None = None) -> Candidate
         plan=latest_plan(candidacy.person, today),
         trainings=list(candidacy.trainings.all()),
         contests=list(candidacy.contests.all()),
+        internships=person_internships(candidacy.person),
         readiness=readiness(candidacy, today),
         reviews=list(candidacy.readiness_reviews.select_related("by")),
         hints=hints,

@@ -18,7 +18,7 @@ from trajectories.dossier import url_or_none
 from trajectories.plans import completion_by_person
 
 from .models import Candidacy, Status
-from .readiness import readiness
+from .readiness import readiness_of
 from .reports import members
 
 # The candidate's own page belongs to the candidacies module; linked when it resolves.
@@ -51,9 +51,9 @@ class Section:
 def dossier_section(organization, period, user) -> Section | None:
     """The section's context for `period` (None without a period).
 
-    Three queries for the list, whatever its length; the readiness of each candidate still in
-    the reserve adds the three of `readiness.readiness` (its plan, training hours and the
-    organisation's trend) — a constant per candidate, and an organisation has a handful.
+    A fixed number of queries whatever the number of candidates: the list, the plans'
+    completion, the members and the readiness evidence (`readiness.readiness_of`) are each
+    read once.
     """
     if period is None:
         return None
@@ -67,12 +67,13 @@ def dossier_section(organization, period, user) -> Section | None:
     completion = completion_by_person(
         period, [c.person_id for c in candidacies], on=period.end_date
     )
+    scores = readiness_of(c for c in candidacies if not c.is_final)
     lines = [
         CandidateLine(
             candidacy=c,
             in_reserve=c.enrolled_on is not None and c.person_id in member_ids,
             completion=completion.get(c.person_id),
-            readiness=readiness(c).score if not c.is_final else None,
+            readiness=scores[c.pk].score if c.pk in scores else None,
             url=url_or_none(CANDIDATE_URL, c.pk),
         )
         for c in candidacies

@@ -6,14 +6,16 @@ Components (each 0–100, with its weight):
   ready on the other components alone;
 - training hours in the last three years against the 72-hour norm, capped at 100 (30); no
   training recorded is 0 hours;
+- the mentor's assessment of the person's latest completed internship (30): the mean of the
+  mentor's final ratings on the internship's competencies against the framework's maximum (3);
+  no completed internship is no evidence (an internship is not required of every candidate);
 - the trend of the current organisation's index between its two latest scored periods (30):
   a rise of at least one point → 100, a change within one point → 50, a fall of at least one
-  point → 0; fewer than two scored periods is no evidence;
-- the internship assessment joins when mentoring (issue 7) provides it.
+  point → 0; fewer than two scored periods is no evidence.
 
 Components without evidence are left out and the weights of the others re-normalised; the
 candidate is ready by the evidence at 70 or more. `combine` does the arithmetic on plain values
-(no database), `readiness` gathers the evidence (three queries).
+(no database), `readiness_of` gathers the evidence of many candidacies in four queries.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db.models import Sum
+from django.db.models import Avg, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mentoring.models import Stage, Trainee
 from monitoring.models import Score
-from trajectories.models import Plan
+from trajectories.models import MAX_RATING, Plan
 from trajectories.plans import with_completion
 
 from .models import Candidacy, Training
@@ -39,6 +42,7 @@ TRAINING_NORM_HOURS = 72
 TRAINING_YEARS = 3
 TREND_STEP = 1.0  # index points
 WEIGHT_PLAN, WEIGHT_TRAINING, WEIGHT_TREND = 40, 30, 30
+WEIGHT_INTERNSHIP = 30
 YOUNG_LEADER_MAX_AGE = 40
 YOUNG_LEADER_MIN_YEARS = 4
 
@@ -139,22 +143,80 @@ def full_years(since: date, day: date) -> int:
 # --- Evidence ------------------------------------------------------------------------------------
 
 
+def _latest_plans(people: set[int], today: date) -> dict[int, Plan]:
+    """{person id: the plan of the latest period begun by `today`}, with `completion`,
+    `task_count` and `done_count` (tasks done after `today` do not count). One query."""
+    plans = with_completion(
+        Plan.objects.filter(person__in=people, period__start_date__lte=today), on=today
+    ).select_related("period")
+    latest: dict[int, Plan] = {}
+    for plan in plans.order_by("person_id", "-period__start_date", "-pk"):
+        latest.setdefault(plan.person_id, plan)
+    return latest
+
+
 def latest_plan(person, today: date | None = None) -> Plan | None:
-    """The person's development plan of the latest period begun by `today`, with `completion`,
-    `task_count` and `done_count` (tasks done after `today` do not count)."""
-    today = today or timezone.localdate()
-    plans = Plan.objects.filter(person=person, period__start_date__lte=today)
-    return (
-        with_completion(plans, on=today)
-        .select_related("period")
-        .order_by("-period__start_date", "-pk")
-        .first()
+    """The person's development plan of the latest period begun by `today` (see above)."""
+    return _latest_plans({person.pk}, today or timezone.localdate()).get(person.pk)
+
+
+def _training_hours(people: set[int], today: date) -> dict[int, int]:
+    """{person id: hours of training that ended in the last TRAINING_YEARS years}. One query."""
+    start = years_before(today, TRAINING_YEARS)
+    rows = (
+        Training.objects.filter(
+            candidacy__person__in=people, end_date__gt=start, end_date__lte=today
+        )
+        .values("candidacy__person")
+        .annotate(total=Sum("hours"))
     )
+    return {row["candidacy__person"]: row["total"] for row in rows}
 
 
-def _plan_component(candidacy: Candidacy, today: date) -> Component:
+def training_hours(candidacy: Candidacy, today: date) -> int:
+    """Hours of the person's training that ended in the last TRAINING_YEARS years."""
+    return _training_hours({candidacy.person_id}, today).get(candidacy.person_id, 0)
+
+
+def _rated_internships(people: set[int], today: date) -> dict[int, Trainee]:
+    """{person id: the traineeship of his or her latest internship completed by `today` that the
+    mentor rated}, with `mean_rating`. One query."""
+    traineeships = (
+        Trainee.objects.filter(
+            person__in=people,
+            internship__stage=Stage.COMPLETED,
+            internship__completed_on__lte=today,
+        )
+        .annotate(mean_rating=Avg("ratings__rating"))
+        .filter(mean_rating__isnull=False)
+        .select_related("internship__mentor")
+        .order_by("person_id", "-internship__completed_on", "-pk")
+    )
+    latest: dict[int, Trainee] = {}
+    for trainee in traineeships:
+        latest.setdefault(trainee.person_id, trainee)
+    return latest
+
+
+def _latest_scores(organizations: set[int], today: date) -> dict[int, list[Score]]:
+    """{organisation id: its two latest scored periods' scores begun by `today`}. One query."""
+    scores = (
+        Score.objects.filter(
+            organization__in=organizations, index__isnull=False, period__start_date__lte=today
+        )
+        .select_related("period")
+        .order_by("organization_id", "-period__start_date")
+    )
+    latest: dict[int, list[Score]] = {}
+    for score in scores:
+        pair = latest.setdefault(score.organization_id, [])
+        if len(pair) < 2:
+            pair.append(score)
+    return latest
+
+
+def _plan_component(plan: Plan | None) -> Component:
     label = _("Development plan completion")
-    plan = latest_plan(candidacy.person, today)
     if plan is None:
         detail = _("No development plan: counted as 0 %.")
         return Component("plan", label, 0, WEIGHT_PLAN, detail)
@@ -171,17 +233,7 @@ def _plan_component(candidacy: Candidacy, today: date) -> Component:
     return Component("plan", label, plan.completion, WEIGHT_PLAN, detail)
 
 
-def training_hours(candidacy: Candidacy, today: date) -> int:
-    """Hours of the person's training that ended in the last TRAINING_YEARS years."""
-    start = years_before(today, TRAINING_YEARS)
-    rows = Training.objects.filter(
-        candidacy__person=candidacy.person_id, end_date__gt=start, end_date__lte=today
-    )
-    return rows.aggregate(total=Sum("hours"))["total"] or 0
-
-
-def _training_component(candidacy: Candidacy, today: date) -> Component:
-    hours = training_hours(candidacy, today)
+def _training_component(hours: int) -> Component:
     detail = ngettext(
         "%(hours)s hour in the last %(years)s years (norm %(norm)s).",
         "%(hours)s hours in the last %(years)s years (norm %(norm)s).",
@@ -191,30 +243,48 @@ def _training_component(candidacy: Candidacy, today: date) -> Component:
     return Component("training", label, training_value(hours), WEIGHT_TRAINING, detail)
 
 
+def internship_value(mean_rating: float | None) -> int | None:
+    """The mentor's mean rating against the framework's maximum, in whole percent."""
+    if mean_rating is None:
+        return None
+    return round(100 * mean_rating / MAX_RATING)
+
+
+def _internship_component(trainee: Trainee | None) -> Component:
+    label = _("Internship assessment")
+    if trainee is None:
+        detail = _("No completed internship with the mentor's assessment.")
+        return Component("internship", label, None, WEIGHT_INTERNSHIP, detail)
+    internship = trainee.internship
+    detail = _(
+        "«%(theme)s» (mentor %(mentor)s, completed %(date)s): the mentor's mean rating "
+        "%(rating)s of %(max)s."
+    ) % {
+        "theme": internship.theme,
+        "mentor": internship.mentor.short_name,
+        "date": internship.completed_on.strftime("%d.%m.%Y"),
+        "rating": number_format(round(trainee.mean_rating, 1), decimal_pos=1),
+        "max": MAX_RATING,
+    }
+    value = internship_value(trainee.mean_rating)
+    return Component("internship", label, value, WEIGHT_INTERNSHIP, detail)
+
+
 def _index(value: float) -> str:
     return number_format(round(value, 1), decimal_pos=1)
 
 
-def _trend_component(candidacy: Candidacy, today: date) -> Component:
+def _trend_component(organization, scores: list[Score]) -> Component:
     label = _("Trend of the organisation's index")
-    scores = list(
-        Score.objects.filter(
-            organization=candidacy.organization_id,
-            index__isnull=False,
-            period__start_date__lte=today,
-        )
-        .select_related("period")
-        .order_by("-period__start_date")[:2]
-    )
     if len(scores) < 2:
         detail = _("%(organization)s has fewer than two scored periods.") % {
-            "organization": candidacy.organization.short_name
+            "organization": organization.short_name
         }
         return Component("trend", label, None, WEIGHT_TREND, detail)
     latest, previous = scores
     change = latest.index - previous.index
     detail = _("%(organization)s: %(previous)s in %(p1)s → %(latest)s in %(p2)s (%(change)s).") % {
-        "organization": candidacy.organization.short_name,
+        "organization": organization.short_name,
         "previous": _index(previous.index),
         "p1": previous.period.label,
         "latest": _index(latest.index),
@@ -226,16 +296,32 @@ def _trend_component(candidacy: Candidacy, today: date) -> Component:
     )
 
 
+def readiness_of(candidacies: Iterable[Candidacy], today: date | None = None) -> dict:
+    """{candidacy id: Readiness} on `today` for many candidacies in four queries (the evidence
+    of every person and organisation fetched at once); see the module docstring."""
+    today = today or timezone.localdate()
+    candidacies = list(candidacies)
+    people = {c.person_id for c in candidacies}
+    plans = _latest_plans(people, today)
+    hours = _training_hours(people, today)
+    internships = _rated_internships(people, today)
+    scores = _latest_scores({c.organization_id for c in candidacies}, today)
+    return {
+        c.pk: combine(
+            [
+                _plan_component(plans.get(c.person_id)),
+                _training_component(hours.get(c.person_id, 0)),
+                _internship_component(internships.get(c.person_id)),
+                _trend_component(c.organization, scores.get(c.organization_id, [])),
+            ]
+        )
+        for c in candidacies
+    }
+
+
 def readiness(candidacy: Candidacy, today: date | None = None) -> Readiness:
     """The candidate's readiness on `today` (see the module docstring)."""
-    today = today or timezone.localdate()
-    return combine(
-        [
-            _plan_component(candidacy, today),
-            _training_component(candidacy, today),
-            _trend_component(candidacy, today),
-        ]
-    )
+    return readiness_of([candidacy], today)[candidacy.pk]
 
 
 # --- Young leaders -------------------------------------------------------------------------------

@@ -22,14 +22,14 @@ class TestHome:
             "analysis:dossier", args=[org_a.pk]
         )
 
-    def test_mentor_lands_on_the_account_page(self, login, mentor):
-        assert login(mentor).get(reverse("home")).url == reverse("my_account")
+    def test_mentor_lands_on_his_or_her_internships(self, login, mentor):
+        assert login(mentor).get(reverse("home")).url == reverse("mentoring:my_internships")
 
     def test_expert_lands_on_assessments_to_rate(self, login, expert):
         assert login(expert).get(reverse("home")).url == reverse("assessments:to_rate")
 
-    def test_candidate_lands_on_own_plan(self, login, candidate):
-        assert login(candidate).get(reverse("home")).url == reverse("plans:my_plan")
+    def test_candidate_lands_on_his_or_her_reserve_page(self, login, candidate):
+        assert login(candidate).get(reverse("home")).url == reverse("reserve:my_reserve")
 
     def test_account_lists_roles_in_russian(self, login, candidate):
         page = login(candidate).get(reverse("my_account")).content.decode()

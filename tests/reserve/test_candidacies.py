@@ -552,6 +552,7 @@ def test_overriding_the_evidence_needs_a_comment(candidacy, official):
     assert review.overrides and [c["key"] for c in review.breakdown] == [
         "plan",
         "training",
+        "internship",
         "trend",
     ]
     change = candidacy.changes.last()

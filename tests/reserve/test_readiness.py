@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.utils.translation import gettext as _
 
+from mentoring.models import BaseSite, FinalRating, Form, Internship, Stage, Trainee
 from reserve import candidacies as domain
 from reserve.readiness import (
     READY_THRESHOLD,
@@ -23,7 +24,7 @@ from reserve.readiness import (
 from tests.trajectories.test_assessments import make_score, previous_period
 from tests.trajectories.test_plans import approved_plan, confirm_deficits
 from trajectories import plans as plan_domain
-from trajectories.models import PlanTask
+from trajectories.models import Competency, PlanTask
 from zelenchuk_portal.models import Period, PeriodStatus
 
 TODAY = date(2025, 5, 15)
@@ -113,7 +114,8 @@ def components(candidacy, today=TODAY):
 def test_a_candidate_with_no_evidence_scores_zero(candidacy):
     result = readiness(candidacy, TODAY)
     parts = {c.key: c for c in result.components}
-    assert (parts["plan"].value, parts["training"].value, parts["trend"].value) == (0, 0, None)
+    values = [parts[key].value for key in ("plan", "training", "internship", "trend")]
+    assert values == [0, 0, None, None]
     assert parts["plan"].detail == _("No development plan: counted as 0 %.")
     assert (result.score, result.ready_by_evidence) == (0, False)
 
@@ -203,3 +205,42 @@ def test_eligibility_needs_every_condition(candidacy):
     assert young_leader_eligible(young_leader_hints(candidacy, TODAY)) is None
     candidacy.person.birth_date = date(1960, 1, 1)
     assert young_leader_eligible(young_leader_hints(candidacy, TODAY)) is False
+
+
+def internship_with_ratings(candidacy, mentor, ratings, completed_on, stage=Stage.COMPLETED):
+    site = BaseSite.objects.get_or_create(
+        organization=mentor.memberships.get().organization,
+        defaults={"designated_on": date(2024, 9, 1), "themes": "Управление", "capacity": 5},
+    )[0]
+    internship = Internship.objects.create(
+        theme=f"Стажировка {completed_on}",
+        form=Form.INDIVIDUAL,
+        start_date=date(2024, 10, 1),
+        end_date=completed_on,
+        stage=stage,
+        completed_on=completed_on if stage == Stage.COMPLETED else None,
+        base_site=site,
+        mentor=mentor,
+        created_by=mentor,
+    )
+    trainee = Trainee.objects.create(
+        internship=internship, person=candidacy.person, organization=candidacy.organization
+    )
+    competencies = Competency.objects.order_by("position")[: len(ratings)]
+    for competency, rating in zip(competencies, ratings, strict=True):
+        FinalRating.objects.create(trainee=trainee, competency=competency, rating=rating)
+    return internship
+
+
+def test_the_latest_completed_internship_s_assessment_counts(candidacy, mentor):
+    internship_with_ratings(candidacy, mentor, [1, 1], date(2024, 12, 20))
+    internship_with_ratings(candidacy, mentor, [3, 2], date(2025, 3, 20))
+    # Still running: its ratings do not count yet.
+    internship_with_ratings(candidacy, mentor, [0, 0], date(2025, 5, 1), stage=Stage.FINAL)
+    component = components(candidacy)["internship"]
+    assert component.value == 83  # mean 2.5 of 3
+    assert "2,5" in component.detail and "20.03.2025" in component.detail
+    # Before the later internship was completed, the earlier one counted.
+    assert components(candidacy, date(2025, 1, 10))["internship"].value == 33
+    # Plan and training at 0, no trend: the internship's 30 of the 100 weight used decides.
+    assert readiness(candidacy, TODAY).score == round(83 * 30 / 100)

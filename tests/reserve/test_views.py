@@ -289,7 +289,7 @@ def test_the_page_shows_the_candidacy(login, official, candidacy, training, cont
     response = login(official).get(detail(candidacy))
     page = response.context["page"]
     assert [e.status for e in page.history] == [Status.NOMINEE, Status.ENROLLED]
-    assert [c.key for c in page.readiness.components] == ["plan", "training", "trend"]
+    assert [c.key for c in page.readiness.components] == ["plan", "training", "internship", "trend"]
     content = text(response)
     for fragment in ("15-к", "Лидер в образовании", "Управление образовательной организацией"):
         assert fragment in content
