@@ -3,7 +3,8 @@
 An agreement binds the internship site, the mentor's base site and the trainee's organisation
 for a term. Its file is checked by content, kept under a random storage name and served only
 through an access-checked view. An agreement whose term has ended is «expired»: lists and the
-internships using it show it, and no new internship may rely on it (`assignment.py`).
+internships using it show it, and no new internship may rely on it (`assignment.py`). A change
+made on a page opened before somebody else's is refused (`concurrency.claim`).
 """
 
 import uuid
@@ -16,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.files import DOCX, JPEG, ODT, PDF, PNG, check_upload, safe_name
 from zelenchuk_portal.models import Organization
 
@@ -59,18 +61,25 @@ def _errors(data: AgreementData, upload) -> dict[str, list[str]]:
 
 
 def save_agreement(
-    agreement: Agreement | None, data: AgreementData, *, upload=None, by=None
+    agreement: Agreement | None,
+    data: AgreementData,
+    *,
+    upload=None,
+    by=None,
+    revision: int | None = None,
 ) -> Agreement:
     """Create an agreement (`agreement` None) or change one; `upload` replaces its file.
-    Validates everything first and writes nothing on error."""
+    Validates everything first and writes nothing on error — nor when the agreement changed
+    after `revision`, the revision of the page the change was made on (`ConflictError`)."""
     errors = _errors(data, upload)
     if errors:
         raise ValidationError(errors)
     agreement = agreement or Agreement()
     old_file = agreement.file.name if agreement.file else ""
-    for name, value in vars(data).items():
-        setattr(agreement, name, value.strip() if isinstance(value, str) else value)
     with transaction.atomic():
+        claim(agreement, revision, by)  # before the file is stored: a refused save stores none
+        for name, value in vars(data).items():
+            setattr(agreement, name, value.strip() if isinstance(value, str) else value)
         if upload is not None:
             kind = check_upload(upload, kinds=AGREEMENT_KINDS)
             agreement.file_name = safe_name(upload.name, kind)

@@ -13,6 +13,10 @@ field at fault, in Russian):
 
 Each trainee's `organization` is the person's current organisation (`trainee_organization`): it
 decides which head follows the internship.
+
+The checks and the writing run in one transaction that first locks the base site's row: two
+officials assigning trainees to the same site at once are counted one after the other, so the
+second cannot overfill the capacity the first has just filled.
 """
 
 from collections.abc import Iterable
@@ -25,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trajectories.models import Competency
+from zelenchuk_portal.audit import audited_bulk_create
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.models import Membership, Organization, Role, User
 
 from .models import Agreement, BaseSite, Form, Internship, Stage, Trainee
@@ -195,10 +201,12 @@ def create_internship(
     agreement: Agreement | None = None,
     competencies: Iterable[Competency] = (),
     today: date | None = None,
+    revision: int | None = None,
 ) -> Internship:
     """Create an internship (stage «предварительный») with its trainees, after checking every
     rule of the module docstring; raises a ValidationError keyed by field and writes nothing
-    when any fails."""
+    when any fails. `revision` is the form's (0: a new record), the internship is stamped with
+    who created it."""
     today = today or timezone.localdate()
     errors = _Errors()
     trainees = list(dict.fromkeys(trainees))  # the same person chosen twice counts once
@@ -212,17 +220,17 @@ def create_internship(
             _("The end of the internship (%(end)s) is before its start (%(start)s).")
             % {"end": _d(end_date), "start": _d(start_date)},
         )
-    own = _check_site_and_mentor(errors, base_site, mentor)
-    organizations = _check_trainees(errors, trainees, own)
-    _check_count(errors, form, len(trainees))
-    dates_ok = "end_date" not in errors
-    if dates_ok:
-        _check_capacity(errors, base_site, start_date, end_date, len(trainees))
-        if agreement is not None:
-            _check_agreement(errors, agreement, base_site, start_date, end_date, today)
-    errors.raise_any()
     with transaction.atomic():
-        internship = Internship.objects.create(
+        _lock(base_site)
+        own = _check_site_and_mentor(errors, base_site, mentor)
+        organizations = _check_trainees(errors, trainees, own)
+        _check_count(errors, form, len(trainees))
+        if "end_date" not in errors:
+            _check_capacity(errors, base_site, start_date, end_date, len(trainees))
+            if agreement is not None:
+                _check_agreement(errors, agreement, base_site, start_date, end_date, today)
+        errors.raise_any()
+        internship = Internship(
             theme=theme.strip(),
             form=form,
             start_date=start_date,
@@ -232,12 +240,22 @@ def create_internship(
             agreement=agreement,
             created_by=by,
         )
+        claim(internship, revision, by)
+        internship.save()
         internship.competencies.set(list(competencies))
-        Trainee.objects.bulk_create(
-            Trainee(internship=internship, person=p, organization=organizations[p.pk])
-            for p in trainees
+        audited_bulk_create(
+            Trainee,
+            (
+                Trainee(internship=internship, person=p, organization=organizations[p.pk])
+                for p in trainees
+            ),
         )
     return internship
+
+
+def _lock(site: BaseSite) -> None:
+    """Wait for any other transaction assigning trainees to the site (the capacity check)."""
+    BaseSite.objects.select_for_update().filter(pk=site.pk).values_list("pk").first()
 
 
 def add_trainee(
@@ -264,14 +282,15 @@ def add_trainee(
             % {"form": internship.get_form_display()},
         )
     site = internship.base_site
-    own = _check_site_and_mentor(errors, site, internship.mentor)
-    organizations = _check_trainees(errors, [person], own)
-    _check_capacity(errors, site, internship.start_date, internship.end_date, 1)
-    if internship.agreement_id:
-        _check_agreement(
-            errors, internship.agreement, site, internship.start_date, internship.end_date, today
+    with transaction.atomic():
+        _lock(site)
+        own = _check_site_and_mentor(errors, site, internship.mentor)
+        organizations = _check_trainees(errors, [person], own)
+        _check_capacity(errors, site, internship.start_date, internship.end_date, 1)
+        if internship.agreement_id:
+            start, end = internship.start_date, internship.end_date
+            _check_agreement(errors, internship.agreement, site, start, end, today)
+        errors.raise_any()
+        return Trainee.objects.create(
+            internship=internship, person=person, organization=organizations[person.pk]
         )
-    errors.raise_any()
-    return Trainee.objects.create(
-        internship=internship, person=person, organization=organizations[person.pk]
-    )

@@ -1,16 +1,24 @@
-"""Forms of the internship pages: fields and widgets; the rules live in `internships.py`."""
+"""Forms of the internship pages: fields and widgets; the rules live in `internships.py`.
+
+Every form that saves a record carries the revision it was opened on (`RevisionMixin`): the
+record is the model form's instance, else `record=` (the internship for a stage move, the
+assignment for its status, the trainee for notes, final materials and the assessment, the entry,
+the decision).
+"""
 
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from trajectories.models import RATING_SCALE, Competency
-from zelenchuk_portal.forms import CrispyMixin, DateInput
+from zelenchuk_portal.forms import CrispyMixin, DateInput, RevisionMixin
 from zelenchuk_portal.models import User
 
 from .models import Activity, Assignment, BaseSite, DiaryEntry, Stage, Trainee
 
 RATING_CHOICES = [("", "—"), *((str(value), label) for value, label in RATING_SCALE)]
+ENTRY_FIELDS = ("day", "time_from", "time_to", "activity", "head_actions", "reflection")
+FINAL_FIELDS = ("report", "report_file", "project_title", "project_summary", "project_file")
 
 
 class TimeInput(forms.TimeInput):
@@ -64,12 +72,12 @@ class InternshipFilterForm(forms.Form):
         return internships
 
 
-class StageForm(forms.Form):
+class StageForm(RevisionMixin, forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AssignmentForm(CrispyMixin, forms.ModelForm):
+class AssignmentForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = Assignment
         fields = ["assignee", "task", "expected_result", "deadline", "status"]
@@ -91,11 +99,11 @@ class AssignmentForm(CrispyMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AssignmentStatusForm(forms.Form):
+class AssignmentStatusForm(RevisionMixin, forms.Form):
     status = forms.ChoiceField(choices=Assignment.Status.choices)
 
 
-class NotesForm(forms.Form):
+class NotesForm(RevisionMixin, forms.Form):
     host_notes = forms.CharField(
         label=_("Notes on the host organisation"),
         required=False,
@@ -107,7 +115,7 @@ class NotesForm(forms.Form):
     )
 
 
-class EntryForm(CrispyMixin, forms.Form):
+class EntryForm(RevisionMixin, CrispyMixin, forms.Form):
     """A diary entry; the domain checks the day, the times and overlaps."""
 
     day = forms.DateField(label=_("Date"), required=False, widget=DateInput())
@@ -130,14 +138,11 @@ class EntryForm(CrispyMixin, forms.Form):
 
     @classmethod
     def for_entry(cls, entry: DiaryEntry, data=None):
-        initial = {
-            name: getattr(entry, name)
-            for name in ("day", "time_from", "time_to", "activity", "head_actions", "reflection")
-        }
-        return cls(data, initial=initial)
+        initial = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+        return cls(data, initial=initial, record=entry)
 
     def values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.fields}
+        return {name: self.cleaned_data.get(name) for name in ENTRY_FIELDS}
 
 
 class CommentForm(forms.Form):
@@ -150,7 +155,7 @@ def _competency_label(competency: Competency) -> str:
     return f"{competency.code} {competency.name}"
 
 
-class DecisionForm(CrispyMixin, forms.Form):
+class DecisionForm(RevisionMixin, CrispyMixin, forms.Form):
     """A management decision with the competencies it exercised (a rating marks one)."""
 
     text = forms.CharField(
@@ -197,7 +202,7 @@ class DecisionForm(CrispyMixin, forms.Form):
         return {c.pk: self.cleaned_data.get(f"c{c.pk}") for c in self.competencies}
 
 
-class RatingsForm(forms.Form):
+class RatingsForm(RevisionMixin, forms.Form):
     """A rating 0–3 (or none) per competency: the mentor's rating of a decision's competencies,
     or the final assessment (with the conclusion)."""
 
@@ -226,7 +231,7 @@ class RatingsForm(forms.Form):
         return {c.pk: self.cleaned_data.get(f"c{c.pk}") for c in self.competencies}
 
 
-class FinalForm(CrispyMixin, forms.Form):
+class FinalForm(RevisionMixin, CrispyMixin, forms.Form):
     report = forms.CharField(
         label=_("Text of the report"),
         required=False,
@@ -256,7 +261,7 @@ class FinalForm(CrispyMixin, forms.Form):
             "project_title": trainee.project_title,
             "project_summary": trainee.project_summary,
         }
-        return cls(data, files, initial=initial)
+        return cls(data, files, initial=initial, record=trainee)
 
     def values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.fields}
+        return {name: self.cleaned_data.get(name) for name in FINAL_FIELDS}

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from trajectories.models import Competency
 from zelenchuk_portal.access import require_role
+from zelenchuk_portal.concurrency import ConflictError
 from zelenchuk_portal.files import serve
 from zelenchuk_portal.pdf import pdf_response
 
@@ -82,6 +83,26 @@ def _autosave(request) -> bool:
     return request.headers.get("X-Autosave") == "1"
 
 
+def _revision(form) -> int | None:
+    """The revision the page was opened on (for forms whose errors do not stop the save); a
+    page with a broken one is refused as out of date."""
+    if form.out_of_date:
+        raise ConflictError.out_of_date()
+    return form.base_revision
+
+
+def _conflict(error: ConflictError) -> JsonResponse:
+    """An autosave from a page older than the record's last save: nothing stored; the page
+    shows the message at the top and stops autosaving (`static/js/portal.js`)."""
+    body = {"saved": False, "conflict": True, "error": " ".join(error.messages)}
+    return JsonResponse(body, status=409)
+
+
+def _invalid(form, message: str) -> ValidationError:
+    """Why a small form on the internship page (a stage move, a status) was not valid."""
+    return ValidationError(form.non_field_errors() if form.out_of_date else message)
+
+
 # --- The list and the page -----------------------------------------------------------------------
 
 
@@ -107,8 +128,14 @@ def my_internships(request):
 
 def internship_detail(request, pk):
     """The internship with its map, and one trainee's materials at a time (a tab each)."""
-    internship = fetch_internship(request.user, pk)
+    return _detail_page(request, fetch_internship(request.user, pk))
+
+
+def _detail_page(request, internship, notes_form=None):
+    """The internship page; `notes_form` is the trainee's refused notes, shown as typed."""
     shown, selected = _trainee_tabs(request, internship)
+    if selected and notes_form is None:
+        notes_form = NotesForm(initial={"host_notes": selected.host_notes}, record=selected)
     doc = domain.build_internship_document(
         internship, trainees=[selected] if selected else [], viewer=request.user
     )
@@ -123,7 +150,7 @@ def internship_detail(request, pk):
         "is_mentor": internship.mentor_id == request.user.pk and is_open,
         "moves": domain.stage_moves(internship) if manage else None,
         "problems": domain.closing_problems(internship) if manage and is_open else [],
-        "notes_form": NotesForm(initial={"host_notes": selected.host_notes}) if selected else None,
+        "notes_form": notes_form if selected else None,
     }
     return render(request, "mentoring/internship_detail.html", context)
 
@@ -159,12 +186,18 @@ def internship_pdf(request, pk):
 @require_POST
 def internship_stage(request, pk):
     internship = fetch_internship(request.user, pk, edit=True)
-    form = StageForm(request.POST)
+    form = StageForm(request.POST, record=internship)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Choose a stage of the internship."))
-        stage = form.cleaned_data["stage"]
-        domain.set_stage(internship, stage, by=request.user, comment=form.cleaned_data["comment"])
+            raise _invalid(form, _("Choose a stage of the internship."))
+        data = form.cleaned_data
+        domain.set_stage(
+            internship,
+            data["stage"],
+            by=request.user,
+            comment=data["comment"],
+            revision=form.base_revision,
+        )
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
@@ -205,11 +238,12 @@ def _assignment_form(request, internship, assignment):
         return refused
     form = AssignmentForm(request.POST or None, instance=assignment, internship=internship)
     if request.method == "POST" and form.is_valid():
+        values = {**form.values(), "by": request.user, "revision": form.base_revision}
         try:
             if assignment.pk:
-                domain.update_assignment(assignment, by=request.user, **form.values())
+                domain.update_assignment(assignment, **values)
             else:
-                domain.add_assignment(internship, by=request.user, **form.values())
+                domain.add_assignment(internship, **values)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -222,11 +256,12 @@ def _assignment_form(request, internship, assignment):
 @require_POST
 def assignment_status(request, pk):
     assignment = fetch_assignment(request.user, pk, edit=True)
-    form = AssignmentStatusForm(request.POST)
+    form = AssignmentStatusForm(request.POST, record=assignment)
     try:
         if not form.is_valid():
-            raise ValidationError(_("Choose the assignment's status."))
-        domain.update_assignment(assignment, by=request.user, status=form.cleaned_data["status"])
+            raise _invalid(form, _("Choose the assignment's status."))
+        status, revision = form.cleaned_data["status"], form.base_revision
+        domain.update_assignment(assignment, by=request.user, status=status, revision=revision)
     except ValidationError as error:
         messages.error(request, _errors(error))
     return _to(assignment.internship, anchor="map")
@@ -249,19 +284,27 @@ def assignment_delete(request, pk):
 
 @require_POST
 def trainee_notes(request, pk):
-    """The trainee's notes on the host organisation: saved as typed, or with the button."""
+    """The trainee's notes on the host organisation: saved as typed, or with the button. A
+    save from a page older than the trainee's record is refused: an autosave gets 409, the
+    button shows the page again with the notes as typed."""
     trainee = fetch_trainee(request.user, pk, acting_as=TRAINEE)
-    form = NotesForm(request.POST)
+    form = NotesForm(request.POST, record=trainee)
     form.is_valid()
     try:
-        domain.save_notes(trainee, form.cleaned_data.get("host_notes", ""))
+        text = form.cleaned_data.get("host_notes", "")
+        domain.save_notes(trainee, text, by=request.user, revision=_revision(form))
+    except ConflictError as error:
+        if _autosave(request):
+            return _conflict(error)
+        messages.error(request, _errors(error))
+        return _detail_page(request, trainee.internship, notes_form=form)
     except ValidationError as error:
         if _autosave(request):
             return JsonResponse({"saved": False, "errors": error.messages}, status=400)
         messages.error(request, _errors(error))
         return _to(trainee.internship, trainee, "notes")
     if _autosave(request):
-        return JsonResponse({"saved": True})
+        return JsonResponse({"saved": True, "revision": trainee.revision})
     messages.success(request, _("The notes are saved."))
     return _to(trainee.internship, trainee, "notes")
 
@@ -294,11 +337,19 @@ def _entry_form(request, trainee, entry, token):
         else:
             form = EntryForm.for_entry(entry)
         return _render_entry(request, trainee, entry, form, token)
-    form = EntryForm(request.POST)
+    form = EntryForm(request.POST, record=entry)
     form.is_valid()
     submit = "submit" in request.POST and not _autosave(request)
     try:
-        entry = domain.save_entry(trainee, **form.values(), submit=submit, entry=entry)
+        revision = _revision(form)
+        values = {**form.values(), "submit": submit, "by": request.user, "revision": revision}
+        entry = domain.save_entry(trainee, **values, entry=entry)
+    except ConflictError as error:
+        # Another tab saved the entry since this page was opened: nothing stored.
+        if _autosave(request):
+            return _conflict(error)
+        form.add_error(None, error)
+        return _render_entry(request, trainee, entry, form, token)
     except ValidationError as error:
         if _autosave(request):
             return JsonResponse({"saved": False, "errors": error.messages}, status=400)
@@ -307,7 +358,7 @@ def _entry_form(request, trainee, entry, token):
     if token:
         _remember_draft(request, token, entry)
     if _autosave(request):
-        return JsonResponse({"saved": True})
+        return JsonResponse({"saved": True, "revision": entry.revision})
     messages.success(request, _("The entry is submitted.") if submit else _("The entry is saved."))
     return _to(trainee.internship, trainee, f"entry-{entry.pk}")
 
@@ -377,12 +428,17 @@ def _decision_form(request, trainee, decision):
         initial.update({f"c{r.competency_id}": r.self_rating for r in decision.competencies.all()})
     competencies = list(Competency.objects.order_by("position"))
     form = DecisionForm(
-        request.POST or None, initial=initial, trainee=trainee, competencies=competencies
+        request.POST or None,
+        initial=initial,
+        trainee=trainee,
+        competencies=competencies,
+        record=decision,
     )
     if request.method == "POST" and form.is_valid():
         values = {"text": form.cleaned_data["text"], "entry": form.cleaned_data["entry"]}
+        values.update(by=request.user, revision=form.base_revision, decision=decision)
         try:
-            domain.save_decision(trainee, **values, ratings=form.ratings(), decision=decision)
+            domain.save_decision(trainee, **values, ratings=form.ratings())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -413,10 +469,13 @@ def decision_rate(request, pk):
     rows = list(decision.competencies.select_related("competency"))
     initial = {f"c{r.competency_id}": r.mentor_rating for r in rows}
     competencies = [r.competency for r in rows]
-    form = RatingsForm(request.POST or None, initial=initial, competencies=competencies)
+    form = RatingsForm(
+        request.POST or None, initial=initial, competencies=competencies, record=decision
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            domain.rate_decision(decision, form.ratings(), by=request.user)
+            revision = form.base_revision
+            domain.rate_decision(decision, form.ratings(), by=request.user, revision=revision)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -437,7 +496,9 @@ def trainee_final(request, pk):
     form = FinalForm.for_trainee(trainee, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            domain.save_final(trainee, **form.values())
+            domain.save_final(
+                trainee, **form.values(), by=request.user, revision=form.base_revision
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -456,12 +517,16 @@ def trainee_assess(request, pk):
     initial = {f"c{r.competency_id}": r.rating for r in trainee.ratings.all()}
     initial["conclusion"] = trainee.mentor_conclusion
     form = RatingsForm(
-        request.POST or None, initial=initial, competencies=competencies, conclusion=True
+        request.POST or None,
+        initial=initial,
+        competencies=competencies,
+        conclusion=True,
+        record=trainee,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            conclusion = form.cleaned_data["conclusion"]
-            domain.assess(trainee, ratings=form.ratings(), conclusion=conclusion, by=request.user)
+            values = {"conclusion": form.cleaned_data["conclusion"], "ratings": form.ratings()}
+            domain.assess(trainee, **values, by=request.user, revision=form.base_revision)
         except ValidationError as error:
             form.add_error(None, error)
         else:

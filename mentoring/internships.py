@@ -10,6 +10,15 @@ Every writing function validates first and raises a Russian `ValidationError` (k
 form field at fault where there is one) and changes nothing on error. Who may call which
 function is decided in `access.py`; nothing here changes once the internship is completed.
 
+Two people (or two tabs) saving the same record: each writing function takes `revision`, the
+revision of the record the person's page was opened on, and claims the record in its
+transaction before writing (`concurrency.claim`); a save from a page opened before somebody
+else's save is refused with a `ConflictError` and writes nothing. The records are the
+internship (stage moves; closing moves its revision too), a map assignment (its form and its
+status), the trainee (notes, final materials and the mentor's assessment), a diary entry and a
+decision (the trainee's form and the mentor's rating). `revision=None` (commands, the demo,
+tests of the rules) compares nothing but still moves the revision.
+
 The internship page and its PDF read the same `build_internship_document`.
 """
 
@@ -38,6 +47,8 @@ from trajectories.models import (
     TaskForm,
 )
 from trajectories.plans import OPEN_STATUSES as PLAN_OPEN_STATUSES
+from zelenchuk_portal.audit import audited_update
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.files import DOCX, ODT, PDF, check_upload, safe_name
 from zelenchuk_portal.models import User
 
@@ -58,6 +69,11 @@ RISK_DAYS = 14  # an internship running this long without a diary entry is at ri
 DOCUMENT_KINDS = (PDF, DOCX, ODT)  # a report or a project is a document
 DEFAULT_START = time(9, 0)
 DEFAULT_LENGTH = timedelta(minutes=60)
+# What the trainee's save of an entry and of the final materials writes (never the mentor's part).
+ENTRY_FIELDS = ("day", "time_from", "time_to", "activity", "head_actions", "reflection")
+ENTRY_FIELDS += ("is_draft", "updated_at")
+FINAL_FIELDS = ("report", "report_file", "report_file_name", "project_title", "project_summary")
+FINAL_FIELDS += ("project_file", "project_file_name", "updated_at")
 Status = Assignment.Status
 
 
@@ -309,16 +325,26 @@ def _forward_errors(internship: Internship, stage: str) -> list[str]:
     return []
 
 
-def set_stage(internship: Internship, stage: str, *, by: User, comment: str = "") -> None:
+def set_stage(
+    internship: Internship,
+    stage: str,
+    *,
+    by: User,
+    comment: str = "",
+    revision: int | None = None,
+) -> None:
     """Move the internship one stage forward, or one back with a comment.
 
     Forward to the main stage needs a technological map; to the final stage, a submitted diary
     entry from every trainee. «Completed» only through `close`; from «completed» one step back
-    reopens the internship (with a comment).
+    reopens the internship (with a comment). A move made on a page opened before the internship
+    last changed (`revision`) is refused (`ConflictError`), even when the move is still allowed:
+    it was decided on a stage that is no longer current.
     """
     comment = (comment or "").strip()
     with transaction.atomic():
         current = Internship.objects.select_for_update().get(pk=internship.pk)
+        claim(current, revision, by)  # first: a stale page is told so, whatever else is wrong
         errors = _stage_errors(current, stage, comment)
         if errors:
             raise ValidationError(errors)
@@ -328,7 +354,7 @@ def set_stage(internship: Internship, stage: str, *, by: User, comment: str = ""
         current.history = [*current.history, _history_row(by, stage, comment)]
         current.save(update_fields=["stage", "completed_on", "history", "updated_at"])
     internship.stage, internship.completed_on = current.stage, current.completed_on
-    internship.history = current.history
+    internship.history, internship.revision = current.history, current.revision
 
 
 @dataclass(frozen=True)
@@ -401,6 +427,7 @@ def add_assignment(
     deadline: date | None,
     by: User,
     status: str = Status.PLANNED,
+    revision: int | None = None,
 ) -> Assignment:
     """Add a line to the technological map (it goes last); the deadline falls within the
     internship's dates."""
@@ -410,7 +437,7 @@ def add_assignment(
     if errors:
         raise ValidationError(errors)
     last = internship.assignments.order_by("-position").values_list("position", flat=True).first()
-    return Assignment.objects.create(
+    assignment = Assignment(
         internship=internship,
         assignee=assignee,
         task=task,
@@ -419,11 +446,18 @@ def add_assignment(
         status=status,
         position=(last or 0) + 1,
     )
+    with transaction.atomic():
+        claim(assignment, revision, by)
+        assignment.save()
+    return assignment
 
 
-def update_assignment(assignment: Assignment, *, by: User, **fields) -> Assignment:
+def update_assignment(
+    assignment: Assignment, *, by: User, revision: int | None = None, **fields
+) -> Assignment:
     """Change a line of the map: any of `assignee`, `task`, `expected_result`, `deadline`,
-    `status` (the others stay)."""
+    `status` (the others stay). Refused (`ConflictError`) when the line changed after
+    `revision` — its form or its status, from another page."""
     internship = assignment.internship
     ensure_open(internship)
     unknown = set(fields) - {"assignee", "task", "expected_result", "deadline", "status"}
@@ -438,9 +472,11 @@ def update_assignment(assignment: Assignment, *, by: User, **fields) -> Assignme
     errors = _assignment_errors(internship, **values)
     if errors:
         raise ValidationError(errors)
-    for name, value in values.items():
-        setattr(assignment, name, value)
-    assignment.save()
+    with transaction.atomic():
+        claim(assignment, revision, by)
+        for name, value in values.items():
+            setattr(assignment, name, value)
+        assignment.save()
     return assignment
 
 
@@ -458,11 +494,14 @@ def is_overdue(assignment: Assignment, today: date | None = None) -> bool:
 # --- Notes and the diary -------------------------------------------------------------------------
 
 
-def save_notes(trainee: Trainee, text: str) -> None:
-    """The trainee's notes on the host organisation from open sources (saved as typed)."""
+def save_notes(trainee: Trainee, text: str, *, by: User | None = None, revision=None) -> None:
+    """The trainee's notes on the host organisation from open sources (saved as typed);
+    refused (`ConflictError`) when the trainee's record was saved after `revision`."""
     ensure_open(trainee.internship)
-    trainee.host_notes = (text or "").strip()
-    trainee.save(update_fields=["host_notes", "updated_at"])
+    with transaction.atomic():
+        claim(trainee, revision, by)
+        trainee.host_notes = (text or "").strip()
+        trainee.save(update_fields=["host_notes", "updated_at"])
 
 
 def _entry_errors(trainee, entry, day, time_from, time_to, activity, head_actions, submit):
@@ -516,6 +555,8 @@ def save_entry(
     reflection: str = "",
     submit: bool = False,
     entry: DiaryEntry | None = None,
+    by: User | None = None,
+    revision: int | None = None,
 ) -> DiaryEntry:
     """Create or change a diary entry of `trainee`; with `submit`, hand it to the mentor.
 
@@ -523,7 +564,8 @@ def save_entry(
     not overlap the trainee's other entries (drafts included) of that day. A draft needs only
     the day and the times (so it can be saved as soon as they are typed); a submitted entry
     also needs the kind of activity and what the head did. Saving without `submit` keeps an
-    entry's state (a submitted entry stays submitted while it is corrected).
+    entry's state (a submitted entry stays submitted while it is corrected). A save from a page
+    opened before the entry's last save (another tab: `revision`) is refused (`ConflictError`).
     """
     ensure_open(trainee.internship)
     if entry is not None and entry.trainee_id != trainee.pk:
@@ -532,6 +574,8 @@ def save_entry(
     with transaction.atomic():
         # One writer per trainee at a time, so two autosaves cannot both pass the overlap check.
         Trainee.objects.select_for_update().filter(pk=trainee.pk).first()
+        if entry is not None:
+            claim(entry, revision, by)
         # A submitted entry being corrected must stay complete, as at submission.
         complete = submit or (entry is not None and not entry.is_draft)
         errors = _entry_errors(
@@ -539,13 +583,17 @@ def save_entry(
         )
         if errors:
             raise ValidationError(errors)
-        entry = entry or DiaryEntry(trainee=trainee)
+        stored = entry is not None
+        if not stored:
+            entry = DiaryEntry(trainee=trainee)
+            claim(entry, revision, by)
         entry.day, entry.time_from, entry.time_to = day, time_from, time_to
         entry.activity = activity or ""
         entry.head_actions, entry.reflection = head_actions, reflection
         if submit:
             entry.is_draft = False
-        entry.save()
+        # The trainee's fields only: the mentor's comment may have come in meanwhile.
+        entry.save(update_fields=ENTRY_FIELDS if stored else None)
     return entry
 
 
@@ -631,9 +679,12 @@ def save_decision(
     ratings: dict[int, int | None],
     entry: DiaryEntry | None = None,
     decision: Decision | None = None,
+    by: User | None = None,
+    revision: int | None = None,
 ) -> Decision:
     """Create or change a decision; competencies left out (or rated None) are removed from it,
-    the mentor's rating of those kept stays."""
+    the mentor's rating of those kept stays. Refused (`ConflictError`) when the decision was
+    changed or rated after `revision`."""
     ensure_open(trainee.internship)
     text = (text or "").strip()
     errors = _decision_errors(trainee, text, ratings, entry)
@@ -642,6 +693,7 @@ def save_decision(
     rated = {k: v for k, v in ratings.items() if v is not None}
     with transaction.atomic():
         decision = decision or Decision(trainee=trainee)
+        claim(decision, revision, by)
         decision.text, decision.entry = text, entry
         decision.save()
         decision.competencies.exclude(competency_id__in=list(rated)).delete()
@@ -666,15 +718,19 @@ def delete_decision(decision: Decision) -> None:
     decision.delete()
 
 
-def rate_decision(decision: Decision, ratings: dict[int, int | None], *, by: User) -> None:
+def rate_decision(
+    decision: Decision, ratings: dict[int, int | None], *, by: User, revision: int | None = None
+) -> None:
     """The mentor's rating of the competencies a decision exercised ({competency id: 0–3, or
-    None to leave unrated})."""
+    None to leave unrated}); refused (`ConflictError`) when the decision was changed after
+    `revision` (the trainee's correction, or the mentor's rating from another tab)."""
     ensure_open(decision.trainee.internship)
     rows = {row.competency_id: row for row in decision.competencies.all()}
     errors = _rating_errors(ratings, set(rows), optional=True)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        claim(decision, revision, by)
         for competency_id, rating in ratings.items():
             row = rows[competency_id]
             row.mentor_rating = rating
@@ -703,10 +759,13 @@ def save_final(
     project_summary: str,
     report_file=None,
     project_file=None,
+    by: User | None = None,
+    revision: int | None = None,
 ) -> Trainee:
     """The trainee's final materials: the report (text and/or file) and the management project
     (title, summary, file). Files are checked by content (PDF, Word, OpenDocument); a new file
-    replaces the old one."""
+    replaces the old one. Refused (`ConflictError`, nothing stored, no file kept) when the
+    trainee's record was saved after `revision`."""
     ensure_open(trainee.internship)
     errors = {}
     names = {}
@@ -719,25 +778,36 @@ def save_final(
     if errors:
         raise ValidationError(errors)
     replaced = []
-    trainee.report = (report or "").strip()
-    trainee.project_title = (project_title or "").strip()
-    trainee.project_summary = (project_summary or "").strip()
-    for field_name, upload in (("report_file", report_file), ("project_file", project_file)):
-        if upload is not None:
-            old = getattr(trainee, field_name)
-            if old:
-                replaced.append(old.name)
-            setattr(trainee, field_name, upload)
-            setattr(trainee, f"{field_name}_name", names[field_name])
-    trainee.save()
+    with transaction.atomic():
+        claim(trainee, revision, by)  # before the files are stored: a refused save keeps none
+        trainee.report = (report or "").strip()
+        trainee.project_title = (project_title or "").strip()
+        trainee.project_summary = (project_summary or "").strip()
+        for field_name, upload in (("report_file", report_file), ("project_file", project_file)):
+            if upload is not None:
+                old = getattr(trainee, field_name)
+                if old:
+                    replaced.append(old.name)
+                setattr(trainee, field_name, upload)
+                setattr(trainee, f"{field_name}_name", names[field_name])
+        trainee.save(update_fields=FINAL_FIELDS)
     for name in replaced:  # only once the new file is stored
         trainee.report_file.storage.delete(name)
     return trainee
 
 
-def assess(trainee: Trainee, *, ratings: dict[int, int | None], conclusion: str, by: User) -> None:
+def assess(
+    trainee: Trainee,
+    *,
+    ratings: dict[int, int | None],
+    conclusion: str,
+    by: User,
+    revision: int | None = None,
+) -> None:
     """The mentor's assessment on the internship's competencies ({competency id: 0–3, None to
-    leave unrated}) and conclusion. Closing needs every competency rated and the conclusion."""
+    leave unrated}) and conclusion. Closing needs every competency rated and the conclusion.
+    Refused (`ConflictError`) when the trainee's record was saved after `revision` — by the
+    mentor in another tab, or by the trainee changing the materials being assessed."""
     internship = trainee.internship
     ensure_open(internship)
     allowed = set(internship.competencies.values_list("pk", flat=True))
@@ -745,6 +815,7 @@ def assess(trainee: Trainee, *, ratings: dict[int, int | None], conclusion: str,
     if errors:
         raise ValidationError({NON_FIELD_ERRORS: errors})
     with transaction.atomic():
+        claim(trainee, revision, by)
         for competency_id, rating in ratings.items():
             if rating is None:
                 FinalRating.objects.filter(trainee=trainee, competency_id=competency_id).delete()
@@ -848,9 +919,8 @@ def _mark_plan_tasks(internship: Internship, trainee: Trainee, by: User, today: 
     plan = _plan_for(trainee.person_id, (today, internship.end_date))
     if plan is None:
         return 0
-    marked = PlanTask.objects.filter(goal__plan=plan, form=TaskForm.INTERNSHIP, done=False).update(
-        done=True, done_at=today
-    )
+    undone = PlanTask.objects.filter(goal__plan=plan, form=TaskForm.INTERNSHIP, done=False)
+    marked = audited_update(undone, done=True, done_at=today)
     if marked:
         PlanComment.objects.create(
             plan=plan,
@@ -884,6 +954,7 @@ def close(internship: Internship, *, by: User, today: date | None = None) -> int
         problems = closing_problems(current)
         if problems:
             raise ValidationError(problems)
+        claim(current, None, by)  # a stage form opened before the closing is out of date
         current.stage = Stage.COMPLETED
         current.completed_on = today
         current.history = [*current.history, _history_row(by, Stage.COMPLETED)]
@@ -892,7 +963,7 @@ def close(internship: Internship, *, by: User, today: date | None = None) -> int
             _mark_plan_tasks(current, trainee, by, today) for trainee in current.trainees.all()
         )
     internship.stage, internship.completed_on = current.stage, current.completed_on
-    internship.history = current.history
+    internship.history, internship.revision = current.history, current.revision
     return marked
 
 

@@ -5,6 +5,11 @@ and reserve candidates. An internship has a technological map (assignments for t
 for the trainees); each trainee keeps notes on the host organisation, a diary with time records
 and the matrix of competencies and management decisions, and finishes with final materials
 that the mentor assesses on the competency framework's scale.
+
+The records people edit — base sites, agreements, internships (their stage), map assignments,
+trainees (notes, final materials, the mentor's assessment), diary entries and decisions — are
+`Revisioned`: a save made on a page opened before somebody else's save is refused
+(`zelenchuk_portal/concurrency.py`).
 """
 
 from datetime import date, datetime
@@ -17,12 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from trajectories.models import MAX_RATING, Competency
+from zelenchuk_portal.concurrency import Revisioned
 from zelenchuk_portal.models import Organization, Role
 
 RATING_RANGE = Q(rating__gte=0) & Q(rating__lte=MAX_RATING)
 
 
-class BaseSite(models.Model):
+class BaseSite(Revisioned):
     """An organisation designated as a base site («базовая площадка») for internships.
 
     Its mentors are the people holding the mentor role in the organisation (the registry's
@@ -60,7 +66,7 @@ class BaseSite(models.Model):
         return [line.strip() for line in self.themes.splitlines() if line.strip()]
 
 
-class Agreement(models.Model):
+class Agreement(Revisioned):
     """A partnership agreement between the internship site, the mentor's base site and the
     trainee's organisation («договор о сетевом взаимодействии»)."""
 
@@ -137,7 +143,7 @@ class InternshipQuerySet(models.QuerySet):
         ).distinct()
 
 
-class Internship(models.Model):
+class Internship(Revisioned):
     """An internship at a base site under one mentor, for one trainee or a group."""
 
     theme = models.CharField(_("theme"), max_length=400)
@@ -196,7 +202,7 @@ class Internship(models.Model):
         return reverse("mentoring:internship_detail", args=[self.pk])
 
 
-class Trainee(models.Model):
+class Trainee(Revisioned):
     """One trainee («стажёр») of an internship, with what he or she keeps and finishes with."""
 
     internship = models.ForeignKey(Internship, on_delete=models.CASCADE, related_name="trainees")
@@ -238,7 +244,7 @@ class Trainee(models.Model):
         return f"{self.person} · {self.internship}"
 
 
-class Assignment(models.Model):
+class Assignment(Revisioned):
     """A line of the technological map: a task for the mentor or for the trainees."""
 
     class For(models.TextChoices):
@@ -278,7 +284,7 @@ class Activity(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class DiaryEntry(models.Model):
+class DiaryEntry(Revisioned):
     """A diary entry («дневник стажировки») with its time record («хронометраж»)."""
 
     trainee = models.ForeignKey(Trainee, on_delete=models.CASCADE, related_name="entries")
@@ -314,7 +320,7 @@ class DiaryEntry(models.Model):
         return int((datetime.combine(self.day, self.time_to) - start).total_seconds() // 60)
 
 
-class Decision(models.Model):
+class Decision(Revisioned):
     """A row of the matrix of competencies and management decisions: one observed decision."""
 
     trainee = models.ForeignKey(Trainee, on_delete=models.CASCADE, related_name="decisions")

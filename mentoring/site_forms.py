@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trajectories.models import Competency
-from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin, RevisionMixin
 from zelenchuk_portal.models import Membership, Organization, Period, User, with_current_roles
 
 from .models import Agreement, BaseSite, Form
@@ -46,7 +46,9 @@ class SiteOrganizationForm(CrispyMixin, forms.Form):
     )
 
 
-class SiteForm(CrispyMixin, forms.Form):
+class SiteForm(RevisionMixin, CrispyMixin, forms.Form):
+    """A site's details and mentors; `record=` the site being edited (or re-designated)."""
+
     designated_on = forms.DateField(label=_("Designated on"), widget=DateInput())
     order = forms.CharField(label=_("Order No."), max_length=50, required=False)
     themes = forms.CharField(
@@ -76,7 +78,7 @@ class SiteForm(CrispyMixin, forms.Form):
         self.fields["designated_on"].initial = timezone.localdate()
 
 
-class AgreementForm(CrispyMixin, forms.Form):
+class AgreementForm(RevisionMixin, CrispyMixin, forms.Form):
     number = forms.CharField(label=_("Agreement No."), max_length=50)
     signed_on = forms.DateField(label=_("Date"), widget=DateInput())
     valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
@@ -102,6 +104,7 @@ class AgreementForm(CrispyMixin, forms.Form):
     )
 
     def __init__(self, *args, agreement: Agreement | None = None, **kwargs):
+        kwargs.setdefault("record", agreement)
         super().__init__(*args, **kwargs)
         sites = BaseSite.objects.filter(is_active=True)
         organizations = Organization.objects.active()
@@ -139,7 +142,10 @@ class CompetencyField(forms.ModelMultipleChoiceField):
         return f"{competency.code} {competency.name}"
 
 
-class InternshipForm(CrispyMixin, forms.Form):
+class InternshipForm(RevisionMixin, CrispyMixin, forms.Form):
+    """A new internship: its revision is always 0 (`RevisionMixin`), the record is stamped with
+    who created it."""
+
     theme = forms.CharField(label=_("Theme"), max_length=400)
     form = forms.ChoiceField(label=_("Form"), choices=Form.choices)
     start_date = forms.DateField(label=_("Start"), widget=DateInput())

@@ -48,6 +48,11 @@ from .sites import (
 PAGE_SIZE = 50
 
 
+def _values(form) -> dict:
+    """The form's data without the revision it carries (`form.base_revision`, passed apart)."""
+    return {k: v for k, v in form.cleaned_data.items() if k != "base_revision"}
+
+
 def add_errors(form, error: ValidationError) -> None:
     """Put a domain error on the form: each message on its field, the rest above the form."""
     if not hasattr(error, "error_dict"):
@@ -85,10 +90,13 @@ def site_create(request):
         context = {"form": choice, "suggested": suggested_sites()}
         return render(request, "mentoring/site_choose.html", context)
     organization = choice.cleaned_data["organization"]
-    form = SiteForm(request.POST or None, organization=organization)
+    # A site deactivated earlier is designated anew: the form carries its revision.
+    earlier = BaseSite.objects.filter(organization=organization).first()
+    form = SiteForm(request.POST or None, organization=organization, record=earlier)
     if request.method == "POST" and form.is_valid():
         try:
-            site = designate_site(organization, SiteData(**form.cleaned_data), by=request.user)
+            data, revision = SiteData(**_values(form)), form.base_revision
+            site = designate_site(organization, data, by=request.user, revision=revision)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -122,10 +130,13 @@ def site_edit(request, pk):
         "note": site.note,
         "mentors": site_mentors(site),
     }
-    form = SiteForm(request.POST or None, initial=initial, organization=site.organization)
+    form = SiteForm(
+        request.POST or None, initial=initial, organization=site.organization, record=site
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            update_site(site, SiteData(**form.cleaned_data), by=request.user)
+            data, revision = SiteData(**_values(form)), form.base_revision
+            update_site(site, data, by=request.user, revision=revision)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -175,13 +186,14 @@ def _agreement_form(request, agreement: Agreement | None):
         request.POST or None, request.FILES or None, initial=initial, agreement=agreement
     )
     if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+        fields = {k: v for k, v in _values(form).items() if k != "file"}
         try:
             saved = save_agreement(
                 agreement,
                 AgreementData(**fields),
                 upload=form.cleaned_data["file"],
                 by=request.user,
+                revision=form.base_revision,
             )
         except ValidationError as error:
             add_errors(form, error)
@@ -239,10 +251,10 @@ def internship_create(request):
     initial = internship_defaults(**_ids(request.GET, "trainee", "mentor", "base_site"))
     form = InternshipForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = _values(form)
         data["trainees"] = list(data["trainees"])
         try:
-            internship = create_internship(**data, by=request.user)
+            internship = create_internship(**data, by=request.user, revision=form.base_revision)
         except ValidationError as error:
             add_errors(form, error)
         else:

@@ -8,6 +8,10 @@ removing a mentor ends it.
 Suggestions come from monitoring's own list of high-effectiveness organisations
 (`monitoring.dashboard.high_effectiveness`: level «высокий», no risk flags, two periods running),
 which is the dashboard's list too — the two never disagree.
+
+Designating, editing and deactivating claim the site's revision (`concurrency.claim`): an edit
+made on a page opened before somebody else's change is refused, and so is one opened before the
+site was deactivated (it would have made the site active again).
 """
 
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from monitoring.dashboard import Filters, OrgRow, high_effectiveness
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.models import Membership, Organization, Period, Role, User
 
 from .models import BaseSite, Internship, Stage, Trainee
@@ -237,11 +242,17 @@ def _store(site: BaseSite, data: SiteData) -> None:
 
 
 def designate_site(
-    organization: Organization, data: SiteData, *, by: User, today: date | None = None
+    organization: Organization,
+    data: SiteData,
+    *,
+    by: User,
+    today: date | None = None,
+    revision: int | None = None,
 ) -> BaseSite:
     """Designate the organisation a base site and grant the chosen people the mentor role there
     from today. A site deactivated earlier is designated anew (its history of internships and
-    agreements is kept). Validates everything first; writes nothing on error."""
+    agreements is kept); `revision` is that site's revision the form was opened on (0 when there
+    was none). Validates everything first; writes nothing on error."""
     today = today or timezone.localdate()
     errors = _errors(None, organization, data)
     if errors:
@@ -250,15 +261,24 @@ def designate_site(
         site = BaseSite.objects.filter(organization=organization).first() or BaseSite(
             organization=organization
         )
+        claim(site, revision, by)
         _store(site, data)
         for person in data.mentors:
             grant_mentor_role(person, organization, today)
     return site
 
 
-def update_site(site: BaseSite, data: SiteData, *, by: User, today: date | None = None) -> BaseSite:
+def update_site(
+    site: BaseSite,
+    data: SiteData,
+    *,
+    by: User,
+    today: date | None = None,
+    revision: int | None = None,
+) -> BaseSite:
     """Change a site's details and mentors: new mentors get the role from today, removed ones
-    lose it (refused while they mentor open internships here)."""
+    lose it (refused while they mentor open internships here). Refused (`ConflictError`) when
+    the site changed after `revision`, the revision of the page the change was made on."""
     today = today or timezone.localdate()
     errors = _errors(site, site.organization, data)
     current = site_mentors(site)
@@ -270,6 +290,7 @@ def update_site(site: BaseSite, data: SiteData, *, by: User, today: date | None 
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        claim(site, revision, by)
         _store(site, data)
         for person in data.mentors:
             grant_mentor_role(person, site.organization, today)
@@ -293,5 +314,7 @@ def deactivate_site(site: BaseSite, *, by: User) -> None:
             )
             % {"count": hosting}
         )
-    site.is_active = False
-    site.save(update_fields=["is_active"])
+    with transaction.atomic():
+        claim(site, None, by)  # an edit page opened before must not make the site active again
+        site.is_active = False
+        site.save(update_fields=["is_active"])

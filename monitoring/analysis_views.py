@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404, redirect, render
 
 from zelenchuk_portal.access import fetch_organization, official_required
+from zelenchuk_portal.audit import record_view
 from zelenchuk_portal.excel import excel_response, table_workbook
 from zelenchuk_portal.models import Area, Organization, OrganizationType, Period, Role
 from zelenchuk_portal.pdf import pdf_response, render_pdf
@@ -44,8 +45,8 @@ def dashboard_current(request):
 def dashboard(request, pk):
     period = _period(pk)
     filters = _filters(request)
-    board = build_dashboard(period, filters, request.GET.get("page"))
     table = request.GET.get("table")
+    board = build_dashboard(period, filters, request.GET.get("page"), full=bool(table))
     if table:
         sheet = dashboard_sheets(board).get(table)
         if sheet is None:
@@ -64,7 +65,7 @@ def dashboard(request, pk):
         "type_choices": OrganizationType.choices,
         "area_choices": Area.choices,
         "levels_svg": figures.levels_chart(board.level_counts),
-        "distribution_svg": figures.distribution_chart(board.indexes, cutoffs),
+        "distribution_svg": figures.distribution_chart(board.indexes, cutoffs, board.index_bins),
         "trend_svg": figures.trend_chart(board.trend),
         "extra_panels": dashboard_panels(period),
     }
@@ -98,6 +99,7 @@ def dossier(request, org_pk):
     chosen = request.GET.get("period", "")
     period = _period(chosen) if chosen.isdigit() else Period.objects.current()
     data = build_dossier(organization, request.user, period)
+    record_view(request.user, organization, "dossier", period=period or "")
     context = {
         "dossier": data,
         "periods": Period.objects.filter(scores__organization=organization).distinct(),

@@ -19,3 +19,11 @@ class MonitoringConfig(AppConfig):
         from .cycle import connect
 
         connect()
+
+        from .audit import register as register_audit
+
+        register_audit()
+
+        from .jobs import register
+
+        register()

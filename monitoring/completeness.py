@@ -96,7 +96,9 @@ def completeness_rows(period: Period, organizations) -> list[CompletenessRow]:
     ]
 
 
-def completeness_summary(period: Period) -> CompletenessSummary:
+def completeness_summary(period: Period, *, complete: int | None = None) -> CompletenessSummary:
+    """Counts for the dashboard; `complete` (organisations scored with complete data) may come
+    from the period's summary instead of a count over its scores."""
     organizations = Organization.objects.active().count()
     statuses = dict(
         SelfReport.objects.filter(period=period, organization__is_active=True)
@@ -104,9 +106,10 @@ def completeness_summary(period: Period) -> CompletenessSummary:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    complete = Score.objects.filter(
-        period=period, organization__is_active=True, preliminary=False
-    ).count()
+    if complete is None:
+        complete = Score.objects.filter(
+            period=period, organization__is_active=True, preliminary=False
+        ).count()
     submitted = statuses.get(SelfReport.Status.SUBMITTED, 0)
     accepted = statuses.get(SelfReport.Status.ACCEPTED, 0)
     return CompletenessSummary(

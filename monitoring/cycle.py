@@ -15,7 +15,12 @@ from .decisions import (
 )
 from .dossier import register_section
 from .measures import measures_for, period_measures
-from .recommendations import build_period_overview, dossier_section, draft_recommendations
+from .recommendations import (
+    build_period_overview,
+    dossier_section,
+    draft_recommendations,
+    overview_panel,
+)
 from .reports import register_cycle_source
 from .scoring import register_after_scoring
 
@@ -48,7 +53,7 @@ def _draft_after_scoring(period, user):
 def dashboard_panels(period) -> list[dict]:
     """Extra panels of the district dashboard."""
     return [
-        {"template": "analysis/_panel_late.html", "data": build_period_overview(period)},
+        {"template": "analysis/_panel_late.html", "data": overview_panel(period)},
         {"template": "analysis/_panel_overdue.html", "data": list(overdue_decisions(period))},
     ]
 

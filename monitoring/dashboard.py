@@ -1,8 +1,12 @@
 """The district dashboard for a period: levels, distribution, heat map, trends, risk groups.
 
 One builder feeds the page and its Excel downloads. The number of SQL queries is fixed whatever
-the number of organisations and periods: the work per organisation is done on plain rows in
-Python, and the heat map is paginated.
+the number of organisations and periods. A district's dashboard works on its scores as plain rows
+in Python, with the heat map paginated. A large one (`summaries.LARGE` organisations in scope)
+reads the period's `ScoreSummary` instead — counts, distribution, trend and the risk groups were
+computed with the scores — and fetches only the rows it shows: a page of the heat map and the
+first `SHOWN` organisations of each list, whose full counts it gives (the Excel downloads have
+every row). Filters by settlement or area, which summaries do not cover, read the scores.
 """
 
 from collections import Counter
@@ -10,12 +14,17 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
+from django.db.models.fields.json import KeyTransform
 
 from zelenchuk_portal.models import Organization, Period
 
 from .catalogue import LEVEL_LABELS, LEVELS, SUBGROUPS
 from .completeness import CompletenessSummary, completeness_summary
-from .models import Score
+from .models import Score, ScoreSummary, ScoringRun
+from .summaries import is_large, summary_for
+
+# How many organisations a large district's dashboard lists in each group (the rest are counted).
+SHOWN = 20
 
 SCORE_FIELDS = (
     "organization_id",
@@ -98,12 +107,26 @@ class RiskGroups:
     falling: list[OrgRow] = field(default_factory=list)  # index fell two periods running
     objectivity: list[OrgRow] = field(default_factory=list)
     critical_indicators: list[tuple[OrgRow, list[str]]] = field(default_factory=list)
+    # A large district's lists are cut to their first organisations: the full sizes, by group.
+    counts: dict[str, int] = field(default_factory=dict)
+    counted_total: int | None = None
 
     @property
     def total(self) -> int:
+        if self.counted_total is not None:
+            return self.counted_total
         ids = {r.organization_id for r in self.critical + self.falling + self.objectivity}
         ids |= {r.organization_id for r, _codes in self.critical_indicators}
         return len(ids)
+
+    @property
+    def hidden(self) -> dict[str, int]:
+        """Per group, how many organisations are not listed (0 unless the list was cut)."""
+        found = {}
+        for group in ("critical", "falling", "objectivity", "critical_indicators"):
+            shown = len(getattr(self, group))
+            found[group] = max(0, self.counts.get(group, shown) - shown)
+        return found
 
 
 @dataclass
@@ -128,6 +151,16 @@ class Dashboard:
     most_improved: list[OrgRow]  # per organisation type, the largest rise of the index
     high_effectiveness: list[OrgRow]
     cutoffs: dict = field(default_factory=dict)
+    # A large district: the index distribution as counts per `summaries.INDEX_EDGES` bin (and
+    # the count outside them), `indexes` being empty; and the size of the cut high list.
+    index_bins: tuple[list[int], int] | None = None
+    high_count: int | None = None
+
+    @property
+    def high_more(self) -> int:
+        if self.high_count is None:
+            return 0
+        return max(0, self.high_count - len(self.high_effectiveness))
 
 
 def _rows(queryset) -> list[OrgRow]:
@@ -195,7 +228,16 @@ def high_effectiveness(period: Period, filters: Filters) -> list[OrgRow]:
     return [row for row in rows if row.organization_id in earlier]
 
 
-def build_dashboard(period: Period, filters: Filters, page_number=None, per_page=50) -> Dashboard:
+def build_dashboard(
+    period: Period, filters: Filters, page_number=None, per_page=50, *, full: bool = False
+) -> Dashboard:
+    """The dashboard of `period` for the organisations `filters` select. `full` lists every
+    organisation (the Excel downloads) whatever the size of the district."""
+    summary = None
+    if not (full or filters.settlement or filters.area):
+        summary = summary_for(period, filters.org_type)
+    if is_large(summary):
+        return _summarized(period, filters, summary, page_number, per_page)
     rows = _rows(
         filters.scores(period).order_by("organization__org_type", "organization__short_name")
     )
@@ -223,4 +265,90 @@ def build_dashboard(period: Period, filters: Filters, page_number=None, per_page
         completeness=summary,
         most_improved=most_improved(rows),
         high_effectiveness=high_effectiveness(period, filters),
+    )
+
+
+# --- A large district: from the period's summaries ---------------------------------------------
+
+
+def _fetch(period: Period, ids) -> dict[int, OrgRow]:
+    """The rows of the given organisations (one query)."""
+    scores = Score.objects.filter(period=period, organization_id__in=list(ids))
+    return {row.organization_id: row for row in _rows(scores)}
+
+
+def _summarized_trend(filters: Filters) -> Trend:
+    """The trend from every period's summary; a period scored before summaries existed is
+    averaged from its scores (one more query, only for such periods)."""
+    found = {
+        start: (label, means)
+        for label, start, means in ScoreSummary.objects.filter(org_type=filters.org_type)
+        .annotate(means=KeyTransform("means", "data"))
+        .values_list("period__label", "period__start_date", "means")
+    }
+    scored = set(ScoringRun.objects.order_by().values_list("period_id", flat=True).distinct())
+    summarized = set(
+        ScoreSummary.objects.filter(org_type=filters.org_type).values_list("period_id", flat=True)
+    )
+    if scored - summarized:
+        aggregates = {"index": Avg("index"), **{sg: Avg(sg.lower()) for sg in SUBGROUPS}}
+        rows = (
+            Score.objects.filter(
+                period_id__in=scored - summarized, organization__in=filters.organizations()
+            )
+            .values("period__label", "period__start_date")
+            .annotate(**aggregates)
+        )
+        for row in rows:
+            found[row["period__start_date"]] = (row["period__label"], row)
+    ordered = [found[start] for start in sorted(found)]
+    return Trend(
+        periods=[label for label, _means in ordered],
+        index=[means["index"] for _label, means in ordered],
+        subgroups={sg: [means[sg] for _label, means in ordered] for sg in SUBGROUPS},
+    )
+
+
+def _summarized(period: Period, filters: Filters, summary: dict, page_number, per_page):
+    groups = summary["groups"]
+    shown = {name: group["ids"][:SHOWN] for name, group in groups.items()}
+    heat_page = Paginator(summary["order"], per_page).get_page(page_number)
+    wanted = set(heat_page.object_list) | set(summary["improved"])
+    for ids in shown.values():
+        wanted.update(ids)
+    rows = _fetch(period, wanted)
+
+    def listed(ids):
+        return [rows[pk] for pk in ids if pk in rows]
+
+    heat_page.object_list = listed(heat_page.object_list)
+    critical_indicators = [
+        (row, [f["indicator"] for f in row.risk_flags if f["kind"] == "critical"])
+        for row in listed(shown["critical_indicators"])
+    ]
+    risks = RiskGroups(
+        critical=listed(shown["critical"]),
+        falling=listed(shown["falling"]),
+        objectivity=listed(shown["objectivity"]),
+        critical_indicators=critical_indicators,
+        counts={name: group["count"] for name, group in groups.items()},
+        counted_total=summary["risk_total"],
+    )
+    levels = summary["levels"]
+    has_previous = period.previous() is not None
+    return Dashboard(
+        period=period,
+        filters=filters,
+        scored=summary["scored"],
+        level_counts=[(lv, LEVEL_LABELS[lv], levels.get(lv, 0)) for lv in LEVELS],
+        level_rows={},
+        indexes=[],
+        heat_page=heat_page,
+        trend=_summarized_trend(filters),
+        risks=risks,
+        completeness=completeness_summary(period, complete=summary["complete"]),
+        most_improved=listed(summary["improved"]),
+        high_effectiveness=listed(shown["high"]) if has_previous else [],
+        index_bins=(summary["index_bins"], summary["index_outside"]),
+        high_count=groups["high"]["count"] if has_previous else 0,
     )

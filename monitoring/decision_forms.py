@@ -4,7 +4,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin, RevisionMixin
 from zelenchuk_portal.models import (
     Organization,
     OrganizationType,
@@ -91,7 +91,7 @@ class MeasureFilterForm(forms.Form):
         return measures
 
 
-class MeasureForm(ParticipantsMixin, CrispyMixin, forms.ModelForm):
+class MeasureForm(RevisionMixin, ParticipantsMixin, CrispyMixin, forms.ModelForm):
     people = PersonChoiceField(
         label=_("Participants"), required=False, queryset=User.objects.none()
     )
@@ -187,7 +187,7 @@ class RecommendationChoiceField(forms.ModelChoiceField):
         return f"{label} ({recommendation.get_status_display()})"
 
 
-class DecisionForm(ParticipantsMixin, CrispyMixin, forms.ModelForm):
+class DecisionForm(RevisionMixin, ParticipantsMixin, CrispyMixin, forms.ModelForm):
     """A decision of a given period: the targeted indicators come from its methodology."""
 
     people = PersonChoiceField(
@@ -269,7 +269,10 @@ class DecisionForm(ParticipantsMixin, CrispyMixin, forms.ModelForm):
         return data
 
 
-class StatusForm(forms.Form):
+class StatusForm(RevisionMixin, forms.Form):
+    """A move of a decision's status, refused when the decision changed since the page opened
+    (`record=` the decision)."""
+
     status = forms.ChoiceField(choices=Decision.Status.choices)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea)
 

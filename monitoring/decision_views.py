@@ -124,6 +124,7 @@ def _save_measure_form(request, form):
                 organizations=form.cleaned_data["organizations"],
                 people=form.cleaned_data["people"],
                 user=request.user,
+                revision=form.base_revision,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -284,6 +285,7 @@ def _save_decision_form(request, form, periods=None):
                 people=form.cleaned_data["people"],
                 indicator_codes=form.cleaned_data["indicator_codes"],
                 user=request.user,
+                revision=form.base_revision,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -332,13 +334,15 @@ def _indicator_names(decision) -> list[tuple[str, str]]:
 @require_POST
 def decision_status(request, pk):
     decision = fetch_decision(request.user, pk, edit=True)
-    form = StatusForm(request.POST)
+    form = StatusForm(request.POST, record=decision)
     if not form.is_valid():
-        messages.error(request, _("Choose a status the decision can take."))
+        problem = form.non_field_errors() or [_("Choose a status the decision can take.")]
+        messages.error(request, " ".join(problem))
         return redirect("decisions:decision_detail", decision.pk)
     try:
+        data = form.cleaned_data
         domain.change_status(
-            decision, form.cleaned_data["status"], request.user, form.cleaned_data["comment"]
+            decision, data["status"], request.user, data["comment"], data["base_revision"]
         )
     except ValidationError as error:
         messages.error(request, _errors(error))

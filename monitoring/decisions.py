@@ -24,7 +24,8 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zelenchuk_portal.files import check_upload, safe_name
+from zelenchuk_portal.concurrency import claim
+from zelenchuk_portal.files import check_upload, random_name, safe_name
 from zelenchuk_portal.models import Organization, Period
 
 from .models import (
@@ -467,12 +468,19 @@ def catalogue_codes(period: Period) -> list[str]:
 
 @transaction.atomic
 def save_decision(
-    decision: Decision, *, organizations, people, indicator_codes: Sequence[str], user
+    decision: Decision,
+    *,
+    organizations,
+    people,
+    indicator_codes: Sequence[str],
+    user,
+    revision: int | None = None,
 ) -> Decision:
     """Record a new decision (planned, with a note saying who recorded it) or save an edit.
 
     Validates the order and due dates, the indicator codes against the period's methodology and
-    the recommendation it answers; then stores the baseline of the targeted indicators.
+    the recommendation it answers; then stores the baseline of the targeted indicators. An
+    edit is refused (`ConflictError`) when the decision was saved after `revision`.
     """
     organizations, people = list(organizations), list(people)
     known = catalogue_codes(decision.period)
@@ -486,6 +494,7 @@ def save_decision(
     if errors:
         raise ValidationError(errors)
     is_new = decision.pk is None
+    claim(decision, revision, user)
     if is_new:
         decision.status = Status.PLANNED
         decision.created_by = user
@@ -501,12 +510,16 @@ def save_decision(
 
 
 @transaction.atomic
-def change_status(decision: Decision, status: str, user, comment: str = "") -> DecisionNote:
+def change_status(
+    decision: Decision, status: str, user, comment: str = "", revision: int | None = None
+) -> DecisionNote:
     """Move a decision along its status flow; every change is a note with who, when and why.
 
-    Only the transitions in TRANSITIONS are allowed; a cancellation needs a comment.
+    Only the transitions in TRANSITIONS are allowed; a cancellation needs a comment. A move
+    made from a page opened before the decision last changed (`revision`) is refused.
     """
     current = Decision.objects.select_for_update().get(pk=decision.pk)
+    claim(current, revision, user)
     comment = (comment or "").strip()
     if status not in allowed_transitions(current.status):
         raise ValidationError(
@@ -520,7 +533,7 @@ def change_status(decision: Decision, status: str, user, comment: str = "") -> D
         raise ValidationError(_("Say why the decision is cancelled: a comment is required."))
     current.status = status
     current.save(update_fields=["status"])
-    decision.status = status
+    decision.status, decision.revision = status, current.revision
     return DecisionNote.objects.create(decision=current, status=status, text=comment, by=user)
 
 
@@ -539,8 +552,9 @@ def attach_evidence(decision: Decision, upload, user) -> DecisionEvidence:
     access-checked view.
     """
     kind = check_upload(upload)
+    display, upload.name = safe_name(upload.name, kind), random_name(kind)
     return DecisionEvidence.objects.create(
-        decision=decision, file=upload, file_name=safe_name(upload.name, kind), uploaded_by=user
+        decision=decision, file=upload, file_name=display, uploaded_by=user
     )
 
 

@@ -13,6 +13,7 @@ from zelenchuk_portal.models import Organization, Period
 from .catalogue import LEVEL_LABELS, STATUS_VALUE, SUBGROUPS
 from .models import Score
 from .profiles import SUBGROUP_NAMES
+from .summaries import is_large, summary_for
 
 # A section: (title, template name, function(organization, period, user) -> context or None).
 Section = tuple[str, str, Callable]
@@ -89,6 +90,23 @@ def _median(values) -> float | None:
     return round(median(present), 1) if present else None
 
 
+def _peer_medians(period: Period, org_type: str) -> dict[str, float | None]:
+    """The medians of the index and subgroups over the organisations of a type: from the
+    period's summary when there are many of them (a region's 20,000 schools), else from their
+    scores."""
+    summary = summary_for(period, org_type)
+    if is_large(summary):
+        found = summary["medians"]
+        return {key: None if v is None else round(v, 1) for key, v in found.items()}
+    peers = Score.objects.filter(
+        period=period, organization__org_type=org_type, organization__is_active=True
+    ).values_list("index", *(sg.lower() for sg in SUBGROUPS))
+    columns = list(zip(*peers, strict=True)) if peers else [[] for _ in range(8)]
+    return {
+        key: _median(column) for key, column in zip(["index", *SUBGROUPS], columns, strict=True)
+    }
+
+
 def build_dossier(organization: Organization, user, period: Period | None = None) -> Dossier:
     """Everything the dossier shows, in a fixed number of queries.
 
@@ -117,16 +135,11 @@ def build_dossier(organization: Organization, user, period: Period | None = None
                 strengths.append(note)
             elif points == 0:
                 weaknesses.append(note)
-        peers = Score.objects.filter(
-            period=latest.period,
-            organization__org_type=organization.org_type,
-            organization__is_active=True,
-        ).values_list("index", *(sg.lower() for sg in SUBGROUPS))
-        columns = list(zip(*peers, strict=True)) if peers else [[] for _ in range(8)]
-        index_median = _median(columns[0])
+        medians = _peer_medians(latest.period, organization.org_type)
+        index_median = medians["index"]
         positions = [
-            SubgroupPosition(sg, SUBGROUP_NAMES[sg], latest.subgroup(sg), _median(columns[n + 1]))
-            for n, sg in enumerate(SUBGROUPS)
+            SubgroupPosition(sg, SUBGROUP_NAMES[sg], latest.subgroup(sg), medians[sg])
+            for sg in SUBGROUPS
         ]
     sections = []
     for title, template, context in _SECTIONS:

@@ -5,37 +5,62 @@ import io
 
 from django.utils.translation import gettext as _
 
+from zelenchuk_portal.excel import safe_csv_row
 from zelenchuk_portal.models import Organization, Period
 
 from .methodology import version_for
+from .providers import derived_values
 from .scoring import scores_to_export_rows, stored_result
 from .values import period_scope_values, value_table
-from .workbook import build_template
+from .workbook import build_template, derived_inputs
 
 
-def template_bytes(period: Period) -> bytes:
+def template_bytes(period: Period, *, with_derived: bool = False) -> bytes:
     """The period's workbook: every active organisation, pre-filled with the stored values.
 
     Filled, it is the import template; as downloaded, it is also the export of the period's
-    data (re-importing it into an empty database restores the same values).
+    data (re-importing it into an empty database restores the same values). `with_derived`
+    makes the full export: it adds the inputs the portal computes from its own records
+    (self-assessment, deficits, reserve, the internet norm), as the providers give them now,
+    so that a restore into a database without those records scores the same
+    (`import_monitoring --with-derived`, docs/security-recovery.md).
     """
-    organizations = Organization.objects.active().order_by("code").values_list("code", "short_name")
+    organizations = list(
+        Organization.objects.active().order_by("code").values_list("code", "short_name")
+    )
     return build_template(
         version_for(period).catalogue,
-        list(organizations),
+        organizations,
         period.label,
         value_table(period),
         period_scope_values(period),
+        derived=derived_table(period) if with_derived else None,
     )
+
+
+def derived_table(period: Period) -> dict[tuple[str, str], float]:
+    """The derived inputs of the period's active organisations as {(org code, input code): value},
+    as scoring sees them now: a restored figure (stored) where there is one, else the provider's."""
+    organizations = list(Organization.objects.active().order_by("code"))
+    codes = {org.pk: org.code for org in organizations}
+    table = {
+        (codes[org_id], code): float(value)
+        for org_id, found in derived_values(period, organizations).items()
+        for code, value in found.items()
+        if value is not None and org_id in codes
+    }
+    derived = {i.code for i in derived_inputs(version_for(period).catalogue)}
+    stored = value_table(period)
+    table.update({key: value for key, value in stored.items() if key[1] in derived})
+    return table
 
 
 def scores_csv(period: Period) -> str:
     """The stored scores, one row per organisation (columns as `scores_to_export_rows`)."""
     catalogue = version_for(period).catalogue
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        scores_to_export_rows(stored_result(period, catalogue), catalogue)
-    )
+    rows = scores_to_export_rows(stored_result(period, catalogue), catalogue)
+    csv.writer(buffer, lineterminator="\n").writerows(map(safe_csv_row, rows))
     return buffer.getvalue()
 
 

@@ -10,6 +10,7 @@ from zelenchuk_portal.charts import Bar, ReferenceLine, Series, bar_chart, histo
 
 from .catalogue import SUBGROUPS
 from .profiles import SUBGROUP_NAMES
+from .summaries import INDEX_EDGES
 
 
 def level_bands(cutoffs: dict) -> list[tuple[float, float, str]]:
@@ -26,7 +27,19 @@ def levels_chart(level_counts) -> str:
     return bar_chart(bars, title=_("Organisations by level"), decimals=0)
 
 
-def distribution_chart(indexes, cutoffs) -> str:
+def distribution_chart(indexes, cutoffs, counted=None) -> str:
+    """The index histogram, from the values or, for a large district, from `counted`: (counts
+    per `summaries.INDEX_EDGES` bin, count outside)."""
+    if counted is not None:
+        counts, outside = counted
+        return histogram(
+            [],
+            title=_("Distribution of the index"),
+            bins=INDEX_EDGES,
+            bands=level_bands(cutoffs),
+            counts=counts,
+            outside=outside,
+        )
     return histogram(indexes, title=_("Distribution of the index"), bands=level_bands(cutoffs))
 
 
@@ -41,6 +54,14 @@ def trend_chart(trend) -> str:
 
 
 def indicator_chart(view) -> str:
+    """A bar per organisation; for a large district, the distribution of the values."""
+    if view.bins is not None:
+        return histogram(
+            [],
+            title=f"{view.indicator.code} {view.indicator.name}",
+            bins=view.edges,
+            counts=view.bins,
+        )
     bars = [Bar(v.name, v.value) for v in view.values]
     lines = []
     if view.median is not None:

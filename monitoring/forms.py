@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin
+from zelenchuk_portal.forms import CrispyMixin, RevisionMixin
 
 from .catalogue import SUBGROUPS, InputDef
 
@@ -39,8 +39,9 @@ def input_field(item: InputDef) -> forms.Field:
     )
 
 
-class SelfReportForm(forms.Form):
-    """The head's self-report: one field per `principal` input, grouped by subgroup."""
+class SelfReportForm(RevisionMixin, forms.Form):
+    """The head's self-report: one field per `principal` input, grouped by subgroup (and the
+    hidden revision of the report it was opened on, `record=`)."""
 
     def __init__(self, *args, items: list[tuple[str, InputDef]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,9 +54,16 @@ class SelfReportForm(forms.Form):
         """[(subgroup, [bound fields])] for the template."""
         return [(sg, [self[code] for code in codes]) for sg, codes in self.groups.items()]
 
+    def codes(self) -> list[str]:
+        return [code for codes in self.groups.values() for code in codes]
+
     def raw(self) -> dict[str, str]:
         """What was typed, for a draft (kept even when it is not valid yet)."""
-        return {code: self.data.get(code, "").strip() for code in self.fields}
+        return {code: self.data.get(code, "").strip() for code in self.codes()}
+
+    def reported(self) -> dict:
+        """The valid form's numbers by input code (call after is_valid())."""
+        return {code: self.cleaned_data[code] for code in self.codes()}
 
 
 class EvidenceForm(CrispyMixin, forms.Form):
@@ -69,7 +77,7 @@ class EvidenceForm(CrispyMixin, forms.Form):
         ]
 
 
-class ReviewForm(CrispyMixin, forms.Form):
+class ReviewForm(RevisionMixin, CrispyMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment for the head"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
@@ -80,14 +88,18 @@ class ReasonForm(CrispyMixin, forms.Form):
 
 
 class UploadForm(CrispyMixin, forms.Form):
+    # An empty file is let through to the import, which says «the file is empty» in its own
+    # words and keeps a record of the attempt, like for any other unusable file.
     file = forms.FileField(
+        allow_empty_file=True,
         label=_("Filled template (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
 
 
-class CorrectionForm(CrispyMixin, forms.Form):
-    """An official's correction of one value, always with a reason."""
+class CorrectionForm(RevisionMixin, CrispyMixin, forms.Form):
+    """An official's correction of one value, always with a reason (and, hidden, the value's
+    revision it was opened on: `corrections.value_revision`)."""
 
     reason = forms.CharField(label=_("Reason for the change"), max_length=500)
 

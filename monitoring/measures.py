@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from zelenchuk_portal.files import check_upload, safe_name
+from zelenchuk_portal.concurrency import claim
+from zelenchuk_portal.files import check_upload, random_name, safe_name
 from zelenchuk_portal.models import Organization
 
 from .models import Measure, MeasureMaterial
@@ -66,11 +67,15 @@ def measure_errors(measure: Measure) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def save_measure(measure: Measure, *, organizations, people, user) -> Measure:
-    """Record a new measure or save an edited one, with its participants."""
+def save_measure(
+    measure: Measure, *, organizations, people, user, revision: int | None = None
+) -> Measure:
+    """Record a new measure or save an edited one, with its participants; an edit made on a
+    page opened before somebody else saved the measure (`revision`) is refused."""
     errors = measure_errors(measure)
     if errors:
         raise ValidationError(errors)
+    claim(measure, revision, user)
     if measure.pk is None:
         measure.created_by = user
     measure.save()
@@ -86,6 +91,7 @@ def attach_material(measure: Measure, upload, user) -> MeasureMaterial:
     only through an access-checked view.
     """
     kind = check_upload(upload)
+    display, upload.name = safe_name(upload.name, kind), random_name(kind)
     return MeasureMaterial.objects.create(
-        measure=measure, file=upload, file_name=safe_name(upload.name, kind), uploaded_by=user
+        measure=measure, file=upload, file_name=display, uploaded_by=user
     )

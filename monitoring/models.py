@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from zelenchuk_portal.concurrency import Revisioned
 from zelenchuk_portal.models import Organization, Period
 
 from .catalogue import (
@@ -369,7 +370,7 @@ class ValueChange(models.Model):
         return f"{self.input_code}: {self.old_value} → {self.new_value}"
 
 
-class SelfReport(models.Model):
+class SelfReport(Revisioned):
     """A head's self-report for a period: the inputs marked `principal`, with evidence."""
 
     class Status(models.TextChoices):
@@ -510,6 +511,27 @@ class Score(models.Model):
         return unpack_payload(self.indicators, self.version.indicator_codes)
 
 
+class ScoreSummary(models.Model):
+    """A period's scores taken as a whole, for one type of organisation or all ("").
+
+    Written by `scoring.score_period` with the scores, so that the pages of a large district read
+    a few rows instead of every score (`summaries.py` says what `data` holds).
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="score_summaries")
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+")
+    org_type = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "org_type"], name="score_summary_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.period} · {self.org_type or '*'}"
+
+
 # --- The management cycle: recommendations, measures, decisions ---------------------------------
 
 
@@ -567,7 +589,7 @@ class RecommendationRule(models.Model):
         return self.title
 
 
-class Recommendation(models.Model):
+class Recommendation(Revisioned):
     """The targeted recommendations to one head for one period (one letter)."""
 
     class Status(models.TextChoices):
@@ -636,7 +658,7 @@ class MeasureKind(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Measure(models.Model):
+class Measure(Revisioned):
     """A measure or event of the district for heads (меры, мероприятия)."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=MeasureKind.choices)
@@ -699,7 +721,7 @@ class DecisionKind(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Decision(models.Model):
+class Decision(Revisioned):
     """A management decision of the office taken on the monitoring results."""
 
     class Status(models.TextChoices):

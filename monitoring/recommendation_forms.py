@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput
+from zelenchuk_portal.forms import CrispyMixin, DateInput, RevisionMixin
 
 from .catalogue import SUBGROUPS, Catalogue
 from .models import Level, Recommendation, RecommendationItem, RecommendationRule
@@ -124,8 +124,9 @@ class RuleForm(CrispyMixin, forms.ModelForm):
         return data
 
 
-class LetterForm(CrispyMixin, forms.ModelForm):
-    """The letter's outgoing number and date (kept on the draft until it is issued)."""
+class LetterForm(RevisionMixin, CrispyMixin, forms.ModelForm):
+    """The letter's outgoing number and date (kept on the draft until it is issued), and the
+    letter's revision: the whole editor (the items too) is saved under it."""
 
     class Meta:
         model = Recommendation

@@ -14,11 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zelenchuk_portal.access import require_role
+from zelenchuk_portal.concurrency import ConflictError, guarded
+from zelenchuk_portal.jobs import announce, latest_job, run_job
 from zelenchuk_portal.models import Period, Role
 from zelenchuk_portal.pdf import content_disposition, pdf_response
 
 from . import recommendations as domain
 from .access import fetch_org_period, fetch_period
+from .jobs import LETTERS_ZIP
 from .methodology import version_for
 from .models import Recommendation, RecommendationItem, RecommendationRule
 from .recommendation_forms import ItemFormSet, LetterForm, RuleForm, WithdrawForm
@@ -145,6 +148,7 @@ def period_overview(request, pk):
     context = {
         "overview": domain.build_period_overview(period),
         "periods": Period.objects.all(),
+        "job": latest_job(period, LETTERS_ZIP, request.user),
     }
     return render(request, "recommendations/period_overview.html", context)
 
@@ -172,16 +176,24 @@ def _report_draft(request, summary):
 
 
 def letters_zip(request, pk):
+    """The ZIP of the period's letters: handed over at once when it is made in the request,
+    else prepared by a worker while the overview shows its progress and then the link."""
     period = fetch_period(request.user, pk)
     include_drafts = request.GET.get("drafts") == "1"
-    data, count = domain.letters_zip(period, include_drafts=include_drafts)
-    if count == 0:
-        messages.warning(request, _("No letters to download for this period yet."))
-        return redirect("recommendations:period_overview", period.pk)
-    response = HttpResponse(data, content_type="application/zip")
-    name = f"рекомендации_{period.label.replace('/', '-')}.zip"
-    response["Content-Disposition"] = content_disposition(name, attachment=True)
-    return response
+    job = run_job(
+        LETTERS_ZIP,
+        user=request.user,
+        target=period,
+        period_id=period.pk,
+        include_drafts=include_drafts,
+    )
+    if job.is_done:  # made in this request: hand it over at once, as before
+        with job.result_file.open("rb") as archive:
+            response = HttpResponse(archive.read(), content_type="application/zip")
+        response["Content-Disposition"] = content_disposition(job.result_name, attachment=True)
+        return response
+    announce(request, job)
+    return redirect("recommendations:period_overview", period.pk)
 
 
 # --- An organisation's letter --------------------------------------------------------------------
@@ -236,8 +248,13 @@ def _save_letter(request, letter):
     if not (letter_form.is_valid() and formset.is_valid()):
         messages.error(request, _("Nothing was saved: correct the fields marked below."))
         return _render_editor(request, letter, letter_form, formset)
-    letter_form.save()
-    formset.save_items()
+    try:
+        with guarded(letter, letter_form.base_revision, request.user):
+            letter_form.save()
+            formset.save_items()
+    except ConflictError as error:  # another official saved the letter since this page opened
+        letter_form.refuse(error)
+        return _render_editor(request, letter, letter_form, formset)
     back = redirect("recommendations:org_recommendations", letter.period_id, letter.organization_id)
     if "issue" not in request.POST:
         messages.success(request, _("Draft saved."))

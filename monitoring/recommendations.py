@@ -441,6 +441,12 @@ class DraftSummary:
     issued_kept: int = 0  # organisations whose letter is issued and was left alone
 
 
+# Drafting reads and writes this many organisations at a time: a region's 40,000 scores, their
+# letters and their audit entries never sit in memory all at once (and the audit's look-ups of
+# related rows stay within SQLite's limit on the size of a query).
+DRAFT_BATCH = 500
+
+
 def draft_recommendations(period, organizations=None, user=None, *, today=None) -> DraftSummary:
     """Draft each head's recommendations for a period from the active rules and stored scores.
 
@@ -450,17 +456,41 @@ def draft_recommendations(period, organizations=None, user=None, *, today=None) 
     official's edits and removals survive. Deadlines: the planned issue date of the draft (or
     today) + the rule's days. `user` (who asked) is accepted for symmetry with `score_period`;
     the letter's history records issuing and withdrawal, not drafting.
+
+    One transaction; the work goes `DRAFT_BATCH` organisations at a time, each batch in a few
+    bulk statements rather than two per organisation.
     """
     from django.db import transaction
+    from django.utils import timezone
+
+    from .models import RecommendationRule, Score
+
+    today = today or timezone.localdate()
+    if organizations is None:
+        ids = list(
+            Score.objects.filter(period=period)
+            .order_by("organization_id")
+            .values_list("organization_id", flat=True)
+        )
+    else:
+        ids = [o.pk for o in organizations]
+    rules = list(RecommendationRule.objects.filter(is_active=True))
+    summary = DraftSummary()
+    with transaction.atomic():
+        for first in range(0, len(ids), DRAFT_BATCH):
+            _draft_batch(period, ids[first : first + DRAFT_BATCH], rules, today, summary)
+    return summary
+
+
+def _draft_batch(period, ids: list[int], rules: list, today: date, summary: DraftSummary) -> None:
     from django.db.models import Max
     from django.utils import timezone
 
-    from .models import Recommendation, RecommendationItem, RecommendationRule
+    from zelenchuk_portal.audit import audited_bulk_create, audited_bulk_update
 
-    today = today or timezone.localdate()
-    ids = None if organizations is None else [o.pk for o in organizations]
+    from .models import Recommendation, RecommendationItem
+
     facts = facts_for_period(period, ids)
-    rules = list(RecommendationRule.objects.filter(is_active=True))
     letters = {
         r.organization_id: r
         for r in Recommendation.objects.filter(period=period, organization_id__in=list(facts))
@@ -471,41 +501,49 @@ def draft_recommendations(period, organizations=None, user=None, *, today=None) 
         .annotate(top=Max("position"))
         .values_list("recommendation_id", "top")
     )
-    summary = DraftSummary(scored=len(facts))
+    summary.scored += len(facts)
+    created, extended, drafted_now = [], [], []
+    for org_id, org_facts in facts.items():
+        letter = letters.get(org_id)
+        if letter is not None and letter.status == Recommendation.Status.ISSUED:
+            summary.issued_kept += 1
+            continue
+        drafted = set(letter.drafted_rules) if letter else set()
+        new = [(r, why) for r, why in matching_rules(rules, org_facts) if r.pk not in drafted]
+        if not new:
+            continue
+        if letter is None:
+            letter = Recommendation(period=period, organization_id=org_id)
+            created.append(letter)
+        else:
+            extended.append(letter)
+        letter.drafted_rules = sorted(drafted | {rule.pk for rule, _ in new})
+        drafted_now.append((letter, new))
+    summary.created += len(created)
+    now = timezone.now()
+    for letter in extended:
+        letter.updated_at = now  # bulk_update leaves auto_now fields alone
+    audited_bulk_create(Recommendation, created)
+    audited_bulk_update(extended, ["drafted_rules", "updated_at"])
     new_items = []
-    with transaction.atomic():
-        for org_id, org_facts in facts.items():
-            letter = letters.get(org_id)
-            if letter is not None and letter.status == Recommendation.Status.ISSUED:
-                summary.issued_kept += 1
-                continue
-            drafted = set(letter.drafted_rules) if letter else set()
-            new = [(r, why) for r, why in matching_rules(rules, org_facts) if r.pk not in drafted]
-            if not new:
-                continue
-            if letter is None:
-                letter = Recommendation.objects.create(period=period, organization_id=org_id)
-                summary.created += 1
-            start = (last_position.get(letter.pk) or 0) + 1
-            base = letter.issued_at or today
-            for offset, (rule, reason) in enumerate(new):
-                new_items.append(
-                    RecommendationItem(
-                        recommendation=letter,
-                        rule=rule,
-                        reason=reason,
-                        text=rule.text,
-                        measures=rule.measures,
-                        owner=rule.owner,
-                        deadline=base + timedelta(days=rule.days),
-                        position=start + offset,
-                    )
+    for letter, new in drafted_now:
+        start = (last_position.get(letter.pk) or 0) + 1
+        base = letter.issued_at or today
+        for offset, (rule, reason) in enumerate(new):
+            new_items.append(
+                RecommendationItem(
+                    recommendation=letter,
+                    rule=rule,
+                    reason=reason,
+                    text=rule.text,
+                    measures=rule.measures,
+                    owner=rule.owner,
+                    deadline=base + timedelta(days=rule.days),
+                    position=start + offset,
                 )
-            letter.drafted_rules = sorted(drafted | {rule.pk for rule, _ in new})
-            letter.save(update_fields=["drafted_rules", "updated_at"])
-        RecommendationItem.objects.bulk_create(new_items)
-    summary.items = len(new_items)
-    return summary
+            )
+    audited_bulk_create(RecommendationItem, new_items)
+    summary.items += len(new_items)
 
 
 def stale_items(letter) -> set[int]:
@@ -777,6 +815,76 @@ def build_period_overview(period, *, today=None) -> PeriodOverview:
     return PeriodOverview(period=period, due=due, today=today, rows=rows)
 
 
+@dataclass
+class OverviewPanel:
+    """The dashboard's panel of a period's letters: counts, and the first organisations with no
+    letter issued in time (`late_count` says how many there are in all)."""
+
+    period: object
+    due: date | None
+    today: date
+    counts: dict[str, int]
+    late: list[OverviewRow]
+    late_count: int
+
+    @property
+    def late_more(self) -> int:
+        return max(0, self.late_count - len(self.late))
+
+
+PANEL_LIMIT = 50
+
+
+def overview_panel(period, *, today=None, limit: int = PANEL_LIMIT) -> OverviewPanel:
+    """`build_period_overview`'s counts and late rows for the dashboard, aggregated in SQL and
+    with at most `limit` rows, so that its cost does not follow the number of organisations."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from zelenchuk_portal.models import Organization
+
+    from .models import Recommendation
+
+    today = today or timezone.localdate()
+    due = due_date(period.monitoring_end)
+    active = Organization.objects.active()
+    letters = Recommendation.objects.filter(period=period, organization__in=active)
+    by_status = dict(letters.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    issued = by_status.get(Recommendation.Status.ISSUED, 0)
+    draft = by_status.get(Recommendation.Status.DRAFT, 0)
+    counts = {"none": active.count() - issued - draft, "draft": draft, "issued": issued}
+    late: list[Organization] = []
+    late_count = 0
+    issued_late: set[int] = set()
+    if due is not None:
+        issued_letters = letters.filter(status=Recommendation.Status.ISSUED)
+        # Issued after the due date (a re-issue keeps the first date: checked letter by letter,
+        # and those are the few issued late).
+        issued_late = {
+            letter.organization_id
+            for letter in issued_letters.filter(issued_at__gt=due).only(
+                "organization_id", "history", "issued_at", "status"
+            )
+            if (first_issued_on(letter) or due) > due
+        }
+        if today > due:
+            # Every organisation without an issued letter is overdue: counted, not listed.
+            on_time = issued_letters.exclude(organization_id__in=issued_late)
+            late_orgs = active.exclude(pk__in=on_time.values("organization_id"))
+            late_count = counts["none"] + counts["draft"] + len(issued_late)
+        else:
+            late_orgs = active.filter(pk__in=issued_late)
+            late_count = len(issued_late)
+        late = list(late_orgs.order_by("org_type", "short_name")[:limit])
+    rows = [
+        OverviewRow(
+            org, None, "", "", 0, "", None, None, LATE if org.pk in issued_late else OVERDUE
+        )
+        for org in late
+    ]
+    return OverviewPanel(period, due, today, counts, rows, late_count)
+
+
 # --- For other pages (the dossier) ---------------------------------------------------------------
 
 
@@ -896,6 +1004,32 @@ def _median(values: list) -> float | None:
     return round(statistics.median(present), 1) if present else None
 
 
+def _summary_medians(period) -> dict[str, dict[str, float | None]] | None:
+    """Per organisation type, the medians of the index and subgroups (keys as Score's fields)
+    from the period's summaries, when the district is large; else None."""
+    from django.db.models.fields.json import KeyTransform
+
+    from .models import ScoreSummary
+    from .summaries import is_large
+
+    found = {
+        org_type: (scored, medians)
+        for org_type, scored, medians in ScoreSummary.objects.filter(period=period)
+        .annotate(scored=KeyTransform("scored", "data"), medians=KeyTransform("medians", "data"))
+        .values_list("org_type", "scored", "medians")
+    }
+    if not is_large({"scored": found.get("", (0, None))[0]}):
+        return None
+    return {
+        org_type: {
+            key.lower(): None if value is None else round(value, 1)
+            for key, value in medians.items()
+        }
+        for org_type, (_scored, medians) in found.items()
+        if org_type
+    }
+
+
 def build_letters(letters: Sequence) -> list:
     """The letters (`Recommendation` rows of one period) as `Letter`s, in a fixed number of
     queries whatever their count. Medians are over organisations of the same type in the period;
@@ -917,10 +1051,21 @@ def build_letters(letters: Sequence) -> list:
         items[item.recommendation_id].append(item)
     columns = ["organization_id", "organization__org_type", "index", "level", "index_change"]
     columns += ["preliminary", *SUBGROUP_COLUMNS]
-    rows = list(Score.objects.filter(period=period).values(*columns))
+    scores = Score.objects.filter(period=period)
+    summarized = _summary_medians(period)
+    if summarized is not None:
+        # A large district: the medians were computed with the scores, so only the letters'
+        # own scores are read (not the 40,000 of a region for every ZIP).
+        scores = scores.filter(organization_id__in=org_ids)
+    rows = list(scores.values(*columns))
     by_org = {row["organization_id"]: row for row in rows}
     medians: dict[str, dict[str, float | None]] = {}
     for org_type in {organizations[i].org_type for i in org_ids}:
+        if summarized is not None:
+            medians[org_type] = summarized.get(
+                org_type, dict.fromkeys(["index", *SUBGROUP_COLUMNS])
+            )
+            continue
         peers = [row for row in rows if row["organization__org_type"] == org_type]
         medians[org_type] = {
             key: _median([row[key] for row in peers]) for key in ["index", *SUBGROUP_COLUMNS]
@@ -1000,10 +1145,15 @@ def render_letter_pdf(letter: Letter, *, request=None) -> bytes:
     return render_pdf("pdf/recommendation_letter.html", {"letter": letter}, request=request)
 
 
-def letters_zip(period, *, include_drafts: bool = False) -> tuple[bytes, int]:
-    """A ZIP with one PDF per issued letter of the period (and drafts marked «ПРОЕКТ» if asked);
-    returns the archive and the number of letters in it."""
-    import io
+# The ZIP builds and renders this many letters at a time: a region's 40,000 letters (and their
+# charts) never sit in memory together.
+LETTER_BATCH = 100
+
+
+def write_letters_zip(period, target, *, include_drafts: bool = False, progress=None) -> int:
+    """Write the ZIP of `letters_zip` into `target` (a binary file open for writing, or any
+    file-like object), letter by letter; return the number of letters. A job that keeps the
+    archive in a file holds one batch of letters in memory, whatever their number."""
     import zipfile
 
     from .models import Recommendation
@@ -1011,9 +1161,28 @@ def letters_zip(period, *, include_drafts: bool = False) -> tuple[bytes, int]:
     letters = Recommendation.objects.filter(period=period).select_related("period")
     if not include_drafts:
         letters = letters.filter(status=Recommendation.Status.ISSUED)
-    built = build_letters(letters.order_by("organization__code"))
+    ids = list(letters.order_by("organization__code").values_list("pk", flat=True))
+    done = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for first in range(0, len(ids), LETTER_BATCH):
+            chunk = ids[first : first + LETTER_BATCH]
+            rank = {pk: n for n, pk in enumerate(chunk)}
+            batch = sorted(letters.filter(pk__in=chunk), key=lambda r: rank[r.pk])
+            for letter in build_letters(batch):
+                archive.writestr(letter.filename, render_letter_pdf(letter))
+                done += 1
+                if progress is not None:
+                    progress(done, len(ids))
+    return done
+
+
+def letters_zip(period, *, include_drafts: bool = False, progress=None) -> tuple[bytes, int]:
+    """A ZIP with one PDF per issued letter of the period (and drafts marked «ПРОЕКТ» if asked);
+    returns the archive and the number of letters in it. `progress(done, total)`, if given, is
+    called after each letter (the background job shows it). For a region, prefer
+    `write_letters_zip` into a file: this returns the whole archive as bytes."""
+    import io
+
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for letter in built:
-            archive.writestr(letter.filename, render_letter_pdf(letter))
-    return buffer.getvalue(), len(built)
+    count = write_letters_zip(period, buffer, include_drafts=include_drafts, progress=progress)
+    return buffer.getvalue(), count

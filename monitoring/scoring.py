@@ -110,13 +110,14 @@ def compute_scores(
     orgs: pd.DataFrame,
     values: pd.DataFrame,
     period_values: Mapping[str, float | None],
-    previous_index: pd.Series | None = None,
+    previous_index: pd.Series | Mapping[str, float] | None = None,
 ) -> ScoreResult:
     """Score every organisation of a period.
 
     orgs: indexed by org code, with a column `org_type`. values: indexed by org code, one column
     per org-scope input (NaN or an absent column means missing). period_values: the period-scope
-    inputs (None or absent means missing). previous_index: org code → last period's index.
+    inputs (None or absent means missing). previous_index: org code → last period's index (a
+    Series or a dict).
     """
     org_index = pd.Index(orgs.index.astype(str), name="org_code")
     if org_index.has_duplicates:
@@ -202,6 +203,18 @@ def compute_scores(
         copy=False,  # fresh arrays; not consolidating them saves a 2-million-row copy
     )
     return ScoreResult(indicators=indicator_frame, orgs=org_frame, medians=medians)
+
+
+def frames_from_rows(
+    org_types: Mapping[str, str], values: Mapping[str, Mapping[str, float]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`compute_scores`' `orgs` and `values` from plain dicts: org code → org type, and org code →
+    {input code: value} (an absent input is missing)."""
+    index = pd.Index([str(code) for code in org_types], name="org_code")
+    orgs = pd.DataFrame({"org_type": list(org_types.values())}, index=index)
+    rows = {str(code): dict(values.get(code, {})) for code in org_types}
+    frame = pd.DataFrame.from_dict(rows, orient="index", dtype=float).reindex(index)
+    return orgs, frame
 
 
 class _Columns:
@@ -412,6 +425,7 @@ def _levels(catalogue: Catalogue, index: np.ndarray) -> np.ndarray:
 def _index_change(index: pd.Series, previous: pd.Series | None, org_index: pd.Index) -> np.ndarray:
     if previous is None:
         return np.full(len(org_index), np.nan)
+    previous = pd.Series(previous, dtype=float) if isinstance(previous, Mapping) else previous
     previous = previous.copy(deep=False)
     previous.index = previous.index.astype(str)
     before = pd.to_numeric(previous, errors="coerce").reindex(org_index).to_numpy(dtype=float)
@@ -527,10 +541,6 @@ def find_outliers(
 PAYLOAD_FIELDS = ("value", "status", "points", "gated", "risk")
 
 
-def _none_if_nan(x):
-    return None if x != x else x  # NaN is the only value not equal to itself
-
-
 def _rows_with_none(matrix: np.ndarray) -> list[list]:
     """Rows of a float matrix as lists, NaN as None (JSON has no NaN)."""
     rows = matrix.astype(object)
@@ -578,13 +588,42 @@ def unpack_payload(payload: dict, codes: list[str]) -> dict[str, list]:
 
 @dataclass
 class PeriodFrames:
-    """A period's data as `compute_scores` takes it, plus the organisations' database ids."""
+    """A period's data as `compute_scores` takes it, plus the organisations' database ids.
+
+    `previous_change` (org code → last period's index change) and `previous_clean_high` (codes
+    whose last level was high with no risk flag) feed the period's summaries.
+    """
 
     orgs: pd.DataFrame
     values: pd.DataFrame
     period_values: dict
     previous_index: pd.Series | None
     org_ids: dict[str, int]
+    previous_change: pd.Series | None = None
+    previous_clean_high: frozenset = frozenset()
+
+
+def _value_matrix(
+    org_ids: np.ndarray, parts: list[tuple[np.ndarray, pd.Categorical, np.ndarray]]
+) -> tuple[np.ndarray, list[str]]:
+    """Organisations × input codes from (organisation id, input code, value) columns; a later
+    part overwrites an earlier one. A vectorised pivot: a region's 1.8 million values are placed
+    in one assignment per part instead of a pandas pivot with its sorting and de-duplication."""
+    codes = sorted({str(c) for _ids, found, _values in parts for c in found.categories})
+    lookup = pd.Index(codes, dtype=object)
+    matrix = np.full((len(org_ids), len(codes)), np.nan)
+    order = np.argsort(org_ids, kind="stable")
+    for ids, found, values in parts:
+        if not len(ids):
+            continue
+        slot = np.searchsorted(org_ids, ids, sorter=order)
+        slot = np.minimum(slot, len(org_ids) - 1)
+        rows = order[slot]
+        known = org_ids[rows] == ids  # values of organisations not being scored are left out
+        # Input codes are few: each category is looked up once, each value by its code.
+        columns = lookup.get_indexer([str(c) for c in found.categories])[found.codes]
+        matrix[rows[known], columns[known]] = values[known]
+    return matrix, codes
 
 
 def load_period_frames(period, organizations=None) -> PeriodFrames:
@@ -597,37 +636,49 @@ def load_period_frames(period, organizations=None) -> PeriodFrames:
 
     if organizations is None:
         organizations = list(Organization.objects.active().order_by("code"))
-    by_id = {org.pk: org.code for org in organizations}
+    codes = [org.code for org in organizations]
+    org_ids = np.array([org.pk for org in organizations], dtype=np.int64)
     orgs = pd.DataFrame(
         {"org_type": [org.org_type for org in organizations]},
-        index=pd.Index([org.code for org in organizations], name="org_code"),
+        index=pd.Index(codes, name="org_code"),
     )
+    # Only the three columns scoring needs, streamed by COPY where the database has it.
     rows = Value.objects.filter(period=period, organization__isnull=False).values_list(
         "organization_id", "input_code", "value"
     )
     columns = ["organization_id", "input_code", "value"]
     text = copy_out(rows)
     stored = (
-        pd.read_csv(text, names=columns, dtype={"input_code": str})
+        pd.read_csv(
+            text,
+            names=columns,
+            dtype={"organization_id": np.int64, "input_code": "category", "value": float},
+        )
         if text is not None
         else pd.DataFrame(list(rows), columns=columns)
     )
     derived = [
-        (org_id, code, v)
+        (org_id, code, float(v))
         for org_id, found in derived_values(period, organizations).items()
         for code, v in found.items()
         if v is not None
     ]
-    long = pd.concat([stored, pd.DataFrame(derived, columns=columns)], ignore_index=True)
-    long["org_code"] = long["organization_id"].map(by_id)
-    long = long.dropna(subset=["org_code"]).astype({"value": float})
-    values = (
-        long.drop_duplicates(["org_code", "input_code"], keep="last")
-        .pivot(index="org_code", columns="input_code", values="value")
-        .reindex(orgs.index)
-        if len(long)
-        else pd.DataFrame(index=orgs.index)
+    derived_ids, derived_codes, derived_values_ = (
+        (np.array(c) for c in zip(*derived, strict=True)) if derived else ([], [], [])
     )
+    # Stored rows come last and win: a derived input is stored only by a restore from an export
+    # (`restore.restore_derived`), whose records the providers cannot see in this database.
+    matrix, input_codes = _value_matrix(
+        org_ids,
+        [
+            (np.asarray(derived_ids, dtype=np.int64), pd.Categorical(list(derived_codes)),
+             np.asarray(derived_values_, dtype=float)),
+            (stored["organization_id"].to_numpy(dtype=np.int64),
+             pd.Categorical(stored["input_code"]),
+             stored["value"].to_numpy(dtype=float)),
+        ],
+    )  # fmt: skip
+    values = pd.DataFrame(matrix, index=orgs.index, columns=input_codes)
     period_values = {
         code: float(v)
         for code, v in Value.objects.filter(period=period, organization__isnull=True).values_list(
@@ -635,14 +686,29 @@ def load_period_frames(period, organizations=None) -> PeriodFrames:
         )
     }
     previous = period.previous()
-    previous_index = None
+    previous_index = previous_change = None
+    clean_high = frozenset()
     if previous is not None:
-        pairs = Score.objects.filter(period=previous, index__isnull=False).values_list(
-            "organization__code", "index"
+        before = list(
+            Score.objects.filter(period=previous).values_list(
+                "organization__code", "index", "index_change"
+            )
         )
-        previous_index = pd.Series(dict(pairs), dtype=float)
-    org_ids = {org.code: org.pk for org in organizations}
-    return PeriodFrames(orgs, values, period_values, previous_index, org_ids)
+        previous_index = pd.Series(
+            {code: index for code, index, _change in before if index is not None}, dtype=float
+        )
+        previous_change = pd.Series(
+            {code: change for code, _index, change in before if change is not None}, dtype=float
+        )
+        clean_high = frozenset(
+            Score.objects.filter(period=previous, level="high", risk_flags=[]).values_list(
+                "organization__code", flat=True
+            )
+        )
+    org_ids_by_code = dict(zip(codes, org_ids.tolist(), strict=True))
+    return PeriodFrames(
+        orgs, values, period_values, previous_index, org_ids_by_code, previous_change, clean_high
+    )
 
 
 SCORE_COLUMNS = (
@@ -669,12 +735,111 @@ SCORE_COLUMNS = (
 )
 
 
-def _score_numbers(row: dict) -> tuple:
-    """The score columns from `index` to `index_change`, in SCORE_COLUMNS order."""
-    numbers = [row["index"], row["level"] or "", row["group_a"], row["group_b"]]
-    numbers += [row[sg] for sg in SUBGROUP_COLUMNS]
-    numbers = [_none_if_nan(v) if isinstance(v, float) else v for v in numbers]
-    return (*numbers, bool(row["preliminary"]), _none_if_nan(row["index_change"]))
+def _nullable(values) -> list:
+    """A float column as a list, NaN as None (NULL)."""
+    column = np.asarray(values, dtype=float).astype(object)
+    column[pd.isna(column)] = None
+    return column.tolist()
+
+
+def _json_lists(matrix: np.ndarray, integers: bool = False) -> list[str]:
+    """Each row of a matrix as the text `json.dumps` gives its list (NaN as null), built with one
+    pass over all the cells instead of a `json.dumps` per organisation."""
+    n, k = matrix.shape
+    if integers:
+        words = [str(i) for i in range(int(matrix.max(initial=0)) + 1)]
+        cells = [words[v] for v in matrix.ravel().tolist()]
+    else:
+        # A period has few distinct values (points are small whole numbers): each is written
+        # once and looked up, rather than formatted two million times.
+        flat = matrix.ravel()
+        distinct, inverse = np.unique(flat, return_inverse=True)
+        words = ["null" if v != v else float.__repr__(v) for v in distinct.tolist()]
+        cells = np.asarray(words, dtype=object)[inverse.ravel()]
+        cells[(flat == 0) & np.signbit(flat)] = "-0.0"  # np.unique takes -0.0 for 0.0
+        cells = cells.tolist()
+    return ["[" + ", ".join(cells[i * k : (i + 1) * k]) + "]" for i in range(n)]
+
+
+def payload_texts(result: ScoreResult, catalogue: Catalogue) -> list[str]:
+    """`indicator_payloads` as JSON texts (the same text `json.dumps` writes), for storing."""
+    frame = result.indicators
+    k = len(catalogue.indicators)
+    n = len(frame) // k if k else 0
+    shape = (n, k)
+    value = _json_lists(np.round(frame["value"].to_numpy(dtype=float), 4).reshape(shape))
+    status = _json_lists(frame["status"].cat.codes.to_numpy().reshape(shape), integers=True)
+    points = _json_lists(frame["points"].to_numpy(dtype=float).reshape(shape))
+    gated = _json_lists(frame["gated"].to_numpy().astype(np.int8).reshape(shape), integers=True)
+    risk = _json_lists(frame["risk"].to_numpy().astype(np.int8).reshape(shape), integers=True)
+    return [
+        f'{{"value": {v}, "status": {st}, "points": {p}, "gated": {g}, "risk": {r}}}'
+        for v, st, p, g, r in zip(value, status, points, gated, risk, strict=True)
+    ]
+
+
+def _score_rows(ids: tuple, org_ids: list[int], table: pd.DataFrame, payloads, outliers) -> list:
+    """The rows of `Score` in SCORE_COLUMNS order, built column by column."""
+    flags = [json.dumps(f) if f else "[]" for f in table["risk_flags"]]
+    found = [json.dumps(outliers[code]) if code in outliers else "[]" for code in table.index]
+    columns = [
+        org_ids,
+        _nullable(table["index"]),
+        [level or "" for level in table["level"]],
+        _nullable(table["group_a"]),
+        _nullable(table["group_b"]),
+        *(_nullable(table[sg]) for sg in SUBGROUP_COLUMNS),
+        table["preliminary"].astype(bool).tolist(),
+        _nullable(table["index_change"]),
+        flags,
+        payloads,
+        found,
+    ]
+    return [(*ids, *row) for row in zip(*columns, strict=True)]
+
+
+def _summaries(frames: PeriodFrames, result: ScoreResult, catalogue: Catalogue) -> dict:
+    """`summaries.summarize` of a period's fresh scores (see `summaries.py`)."""
+    from zelenchuk_portal.models import Organization
+
+    from .summaries import PeriodScores, summarize
+
+    table = result.orgs
+    codes = table.index
+    ids = np.array([frames.org_ids[code] for code in codes], dtype=np.int64)
+    # The pages' orders, as the database sorts names (its collation, not Python's).
+    active = Organization.objects.active()
+    ranks = []
+    for fields in (("org_type", "short_name", "pk"), ("short_name", "pk")):
+        rank = {pk: n for n, pk in enumerate(active.order_by(*fields).values_list("pk", flat=True))}
+        ranks.append(np.array([rank.get(pk, len(rank)) for pk in ids.tolist()], dtype=np.int64))
+    k = len(catalogue.indicators)
+    n = len(codes)
+    frame = result.indicators
+    previous_change = (
+        frames.previous_change.reindex(codes).to_numpy(dtype=float)
+        if frames.previous_change is not None
+        else np.full(n, np.nan)
+    )
+    scores = PeriodScores(
+        ids=ids,
+        types=table["org_type"].astype(str).to_numpy(dtype=object),
+        order=ranks[0],
+        name_order=ranks[1],
+        index=table["index"].to_numpy(dtype=float),
+        subgroups=table[SUBGROUP_COLUMNS].to_numpy(dtype=float),
+        index_change=table["index_change"].to_numpy(dtype=float),
+        levels=table["level"].tolist(),
+        preliminary=table["preliminary"].to_numpy(dtype=bool),
+        risk_flags=table["risk_flags"].tolist(),
+        previous_change=previous_change,
+        previous_clean_high=np.array([c in frames.previous_clean_high for c in codes], dtype=bool),
+        indicator_codes=[ind.code for ind in catalogue.indicators],
+        higher_is_better=[ind.direction == "higher" for ind in catalogue.indicators],
+        values=np.round(frame["value"].to_numpy(dtype=float), 4).reshape(n, k),
+        statuses=frame["status"].cat.codes.to_numpy().reshape(n, k),
+    )
+    return summarize(scores)
 
 
 # Work that follows every scoring of a period (drafting recommendations…), registered by the
@@ -699,7 +864,7 @@ def score_period(period, *, trigger: str, user=None, follow_up: bool = True):
     from zelenchuk_portal.bulk import bulk_insert
 
     from .methodology import version_for
-    from .models import Score, ScoringRun
+    from .models import Score, ScoreSummary, ScoringRun
     from .values import ensure_open
 
     ensure_open(period)
@@ -712,24 +877,26 @@ def score_period(period, *, trigger: str, user=None, follow_up: bool = True):
         catalogue, orgs, frames.values, frames.period_values, frames.previous_index
     )
     outliers = find_outliers(catalogue, orgs, frames.values)
-    payloads = indicator_payloads(result, catalogue)
     table = result.orgs
+    rows = _score_rows(
+        (period.pk, version.pk, None),
+        [org_ids[code] for code in table.index],
+        table,
+        payload_texts(result, catalogue),
+        outliers,
+    )
+    summaries = _summaries(frames, result, catalogue)
+    del frames, outliers
     with transaction.atomic():
         run = ScoringRun.objects.create(
             period=period, version=version, trigger=trigger, organizations=len(orgs), by=user
         )
         Score.objects.filter(period=period).delete()
-        ids = (period.pk, version.pk, run.pk)
-        bulk_insert(
-            Score,
-            SCORE_COLUMNS,
-            (
-                (*ids, org_ids[code], *_score_numbers(row), json.dumps(row["risk_flags"]))
-                + (json.dumps(payload), json.dumps(outliers.get(code, [])))
-                for (code, row), payload in zip(
-                    table.to_dict("index").items(), payloads, strict=True
-                )
-            ),
+        bulk_insert(Score, SCORE_COLUMNS, ((*row[:2], run.pk, *row[3:]) for row in rows), text=True)
+        ScoreSummary.objects.filter(period=period).delete()
+        ScoreSummary.objects.bulk_create(
+            ScoreSummary(period=period, run=run, org_type=scope, data=data)
+            for scope, data in summaries.items()
         )
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.models import Organization, Period
 
 from . import values
@@ -50,9 +51,17 @@ def _ensure_editable(report: SelfReport) -> None:
         )
 
 
-def save_draft(report: SelfReport, raw: dict[str, str]) -> None:
-    """Keep what the head typed, exactly as typed: a draft is never refused."""
+@transaction.atomic
+def save_draft(
+    report: SelfReport, raw: dict[str, str], *, user=None, revision: int | None = None
+) -> None:
+    """Keep what the head typed, exactly as typed: a draft is never refused for its content.
+
+    It is refused (`ConflictError`) when the report was saved after `revision` — in another tab
+    or by a colleague — so that an older page never overwrites a newer draft.
+    """
     _ensure_editable(report)
+    claim(report, revision, user)
     report.values = {code: str(value) for code, value in raw.items()}
     report.save()
 
@@ -63,9 +72,12 @@ def consistency_errors(report: SelfReport, cleaned: dict[str, Decimal | None]) -
 
 
 @transaction.atomic
-def submit(report: SelfReport, cleaned: dict[str, Decimal | None], user) -> None:
+def submit(
+    report: SelfReport, cleaned: dict[str, Decimal | None], user, revision: int | None = None
+) -> None:
     """Submit a complete, consistent self-report for an official's review."""
     _ensure_editable(report)
+    claim(report, revision, user)  # first: a stale page is told so, whatever else is wrong
     missing = [code for code, value in cleaned.items() if value is None]
     if missing:
         raise ValidationError(_("Fill in every field before submitting."))
@@ -81,9 +93,10 @@ def submit(report: SelfReport, cleaned: dict[str, Decimal | None], user) -> None
 
 
 @transaction.atomic
-def accept(report: SelfReport, user, comment: str = "") -> None:
+def accept(report: SelfReport, user, comment: str = "", revision: int | None = None) -> None:
     """Store the reported values as the organisation's values (the head as their author)."""
     ensure_open(report.period)
+    claim(report, revision, user)
     if report.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted self-report can be accepted."))
     writes = [
@@ -102,8 +115,11 @@ def accept(report: SelfReport, user, comment: str = "") -> None:
 
 
 @transaction.atomic
-def return_for_correction(report: SelfReport, user, comment: str) -> None:
+def return_for_correction(
+    report: SelfReport, user, comment: str, revision: int | None = None
+) -> None:
     ensure_open(report.period)
+    claim(report, revision, user)
     if report.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted self-report can be returned."))
     if not comment.strip():

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -758,6 +759,69 @@ def org_types_for(n: int, seed: int = 110) -> pd.Series:
     kinds = np.repeat(np.array(ORG_TYPES, dtype=object), counts)
     kinds = np.random.default_rng(seed).permutation(kinds)
     return pd.Series(kinds, index=pd.Index(org_codes(n), name="org_code"), name="org_type")
+
+
+# --- Feeding the portal (benchmarks) ------------------------------------------------------------
+
+
+class FrameCells(Mapping):
+    """A values frame (index org code, columns input codes) as the {(org code, input code):
+    value} mapping that `workbook.build_template` reads — without a dict of 1.8 million entries.
+    Missing (NaN) cells are absent; text cells (from `corrupt_rows`) are returned as text."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._rows = {str(code): i for i, code in enumerate(frame.index)}
+        self._columns = {str(code): j for j, code in enumerate(frame.columns)}
+        self._data = frame.to_numpy(dtype=object)
+        self._present = (
+            np.vectorize(_present, otypes=[bool])(self._data)
+            if self._data.size
+            else (np.zeros(self._data.shape, dtype=bool))
+        )
+
+    def __getitem__(self, key):
+        i, j = self._rows.get(key[0]), self._columns.get(key[1])
+        if i is None or j is None or not self._present[i, j]:
+            raise KeyError(key)
+        return self._data[i, j]
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self):
+        rows, columns = list(self._rows), list(self._columns)
+        for i, j in zip(*np.nonzero(self._present), strict=True):
+            yield rows[i], columns[j]
+
+    def __len__(self) -> int:
+        return int(self._present.sum())
+
+
+def _present(value) -> bool:
+    return isinstance(value, str) or (value is not None and value == value)
+
+
+def template_cells(frame: pd.DataFrame) -> FrameCells:
+    """`frame` as the cells of a pre-filled template (see `FrameCells`)."""
+    return FrameCells(frame)
+
+
+def value_writes(
+    frame: pd.DataFrame, org_ids: Mapping[str, int], period_values: Mapping[str, float]
+) -> Iterator[tuple]:
+    """The non-missing values of `frame` and `period_values` as the writes `values.write_values`
+    takes — (organisation id or None, input code, value, sheet, row) — streamed row by row."""
+    columns = [str(c) for c in frame.columns]
+    for code, numbers in zip(frame.index, frame.to_numpy(dtype=float), strict=True):
+        org_id = org_ids[str(code)]
+        for column, value in zip(columns, numbers.tolist(), strict=True):
+            if value == value:
+                yield (org_id, column, value, "", None)
+    for column, value in period_values.items():
+        yield (None, column, value, "", None)
 
 
 # --- Deliberate errors ---------------------------------------------------------------------------

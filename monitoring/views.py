@@ -9,8 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zelenchuk_portal.access import require_role
-from zelenchuk_portal.files import check_upload, safe_name, serve
+from zelenchuk_portal.concurrency import ConflictError
+from zelenchuk_portal.files import check_upload, random_name, read_bounded, safe_name, serve
+from zelenchuk_portal.jobs import announce, latest_job, run_job
 from zelenchuk_portal.models import Organization, Period, Role
+from zelenchuk_portal.pdf import content_disposition
 
 from . import selfreports
 from .access import (
@@ -22,6 +25,7 @@ from .access import (
     fetch_version,
 )
 from .completeness import completeness_rows, completeness_summary
+from .corrections import correct_value, value_revision
 from .explain import applies_to_text, explain_rule, sources_text
 from .exports import scores_csv, template_bytes
 from .forms import (
@@ -34,12 +38,19 @@ from .forms import (
     UploadForm,
 )
 from .imports import ImportIssue, apply_import, preview_upload
+from .jobs import (
+    IMPORT,
+    RESCORE,
+    import_applied_message,
+    import_in_background,
+    periods_to_rescore,
+)
 from .methodology import derive_version, version_for
-from .models import Evidence, ImportRecord, SelfReport, Source, ValueChange
+from .models import Evidence, ImportRecord, SelfReport, ValueChange
 from .periods import close_period, reopen_period
 from .profiles import SUBGROUP_NAMES, build_org_profile
 from .scoring import score_period
-from .values import ValueWrite, consistency_errors, ensure_open, org_values, write_values
+from .values import ensure_open, org_values
 from .workbook import build_errors_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,7 +58,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _attachment(content, filename, content_type):
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition(filename, attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -83,6 +95,7 @@ def period_detail(request, pk):
         "events": period.events.select_related("by")[:5],
         "upload_form": UploadForm(),
         "reason_form": ReasonForm(),
+        "job": latest_job(period, RESCORE, request.user),
     }
     return render(request, "monitoring/period_detail.html", context)
 
@@ -102,7 +115,7 @@ def import_upload(request, pk):
         return redirect("monitoring:period_detail", period.pk)
     upload = form.cleaned_data["file"]
     try:
-        record = preview_upload(period, upload.name, upload.read(), request.user)
+        record = preview_upload(period, upload.name, read_bounded(upload), request.user)
     except ValidationError as error:
         messages.error(request, _errors(error))
         return redirect("monitoring:period_detail", period.pk)
@@ -111,7 +124,8 @@ def import_upload(request, pk):
 
 def import_detail(request, pk):
     record = fetch_import(request.user, pk)
-    return render(request, "monitoring/import_detail.html", {"record": record})
+    job = latest_job(record, IMPORT, request.user)
+    return render(request, "monitoring/import_detail.html", {"record": record, "job": job})
 
 
 def import_errors(request, pk):
@@ -123,6 +137,9 @@ def import_errors(request, pk):
 @require_POST
 def import_confirm(request, pk):
     record = fetch_import(request.user, pk)
+    if import_in_background(record):
+        announce(request, run_job(IMPORT, user=request.user, target=record, record_id=record.pk))
+        return redirect("monitoring:import_detail", record.pk)
     try:
         summary = apply_import(record, request.user)
     except ValidationError as error:
@@ -131,11 +148,7 @@ def import_confirm(request, pk):
     if summary is None:
         messages.error(request, _("The import was not applied: see the errors below."))
     else:
-        messages.success(
-            request,
-            _("Import applied: %(new)s new and %(changed)s changed values; scores recomputed.")
-            % {"new": summary.new, "changed": summary.changed},
-        )
+        messages.success(request, import_applied_message(summary))
     return redirect("monitoring:import_detail", record.pk)
 
 
@@ -230,10 +243,14 @@ def methodology_edit(request, pk):
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            score_period(period, trigger="methodology", user=request.user)
-            messages.success(
-                request, _("A new methodology version is in force; scores recomputed.")
-            )
+            ids = periods_to_rescore(period)
+            job = run_job(RESCORE, user=request.user, target=period, period_ids=ids)
+            if job.is_done:
+                messages.success(
+                    request, _("A new methodology version is in force; scores recomputed.")
+                )
+            else:
+                announce(request, job)
             return redirect("monitoring:period_detail", period.pk)
     context = {"period": period, "version": version, "form": form}
     return render(request, "monitoring/methodology_edit.html", context)
@@ -278,19 +295,21 @@ def value_edit(request, period_pk, org_pk, code):
         raise PermissionDenied
     current = org_values(period, organization).get(code)
     form = CorrectionForm(
-        request.POST or None, item=item, initial={"value": current.value if current else None}
+        request.POST or None,
+        item=item,
+        initial={"value": current.value if current else None},
+        revision=value_revision(period, organization, code),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            new = {code: form.cleaned_data["value"]}
-            if broken := consistency_errors(period, organization, new):
-                raise ValidationError(broken)  # a form breaking a rule is refused, as an upload
-            write_values(
+            correct_value(
                 period,
-                [ValueWrite(organization.pk, code, form.cleaned_data["value"])],
-                source=Source.OFFICIAL,
-                user=request.user,
+                organization,
+                code,
+                form.cleaned_data["value"],
                 reason=form.cleaned_data["reason"],
+                user=request.user,
+                revision=form.base_revision,
             )
             score_period(period, trigger="correction", user=request.user)
         except ValidationError as error:
@@ -316,7 +335,7 @@ def self_report(request, period_pk, org_pk):
     report = selfreports.report_for(period, organization)
     items = selfreports.principal_inputs(version_for(period).catalogue, organization.org_type)
     data = request.POST if request.method == "POST" else None
-    form = SelfReportForm(data, items=items, initial=report.values)
+    form = SelfReportForm(data, items=items, initial=report.values, record=report)
     if data is None:
         return _render_self_report(request, report, form, items)
     if request.user.is_official:
@@ -333,7 +352,7 @@ def _render_self_report(request, report, form, items):
         "is_head": is_head,
         "editable": is_head and report.is_editable and not report.period.is_closed,
         "evidence_form": EvidenceForm(items=items),
-        "review_form": ReviewForm(),
+        "review_form": ReviewForm(record=report),
         "subgroups": SUBGROUP_NAMES,
     }
     return render(request, "monitoring/self_report.html", context)
@@ -341,26 +360,39 @@ def _render_self_report(request, report, form, items):
 
 def _save_self_report(request, report, form, items):
     autosave = request.headers.get("X-Autosave") == "1"
+    valid = form.is_valid()
+    revision = form.base_revision  # the report's revision this page was opened on
     try:
+        if form.out_of_date:
+            raise ConflictError.out_of_date()
         if autosave or "save_draft" in request.POST:
-            selfreports.save_draft(report, form.raw())
+            selfreports.save_draft(report, form.raw(), user=request.user, revision=revision)
             if autosave:
-                return JsonResponse({"saved": True})
+                return JsonResponse({"saved": True, "revision": report.revision})
             messages.success(request, _("Draft saved."))
-        elif form.is_valid():
-            selfreports.submit(report, form.cleaned_data, request.user)
+        elif valid:
+            selfreports.submit(report, form.reported(), request.user, revision)
             messages.success(request, _("Self-report submitted for review."))
         else:
-            selfreports.save_draft(report, form.raw())
+            selfreports.save_draft(report, form.raw(), user=request.user, revision=revision)
+            form.renew(report.revision)
             messages.error(
                 request, _("Draft saved, but some values need correcting before submission.")
             )
             return _render_self_report(request, report, form, items)
+    except ConflictError as error:  # a newer save exists: store nothing, keep the input shown
+        if autosave:
+            body = {"saved": False, "conflict": True, "error": _errors(error)}
+            return JsonResponse(body, status=409)
+        form.refuse(error)
+        return _render_self_report(request, report, form, items)
     except ValidationError as error:
         if autosave:
             return JsonResponse({"saved": False, "error": _errors(error)}, status=409)
         if report.is_editable and not report.period.is_closed:
-            selfreports.save_draft(report, form.raw())  # a refused submission keeps the draft
+            # A refused submission keeps the draft (the submission itself stored nothing).
+            selfreports.save_draft(report, form.raw(), user=request.user, revision=revision)
+            form.renew(report.revision)
         for message in error.messages:
             form.add_error(None, message)
         return _render_self_report(request, report, form, items)
@@ -371,16 +403,18 @@ def _save_self_report(request, report, form, items):
 def self_report_review(request, pk):
     report = fetch_self_report(request.user, pk)
     require_role(request.user, Role.OFFICIAL)  # after the scope check: B gets 404 on A's report
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, record=report)
     form.is_valid()
-    comment = form.cleaned_data.get("comment", "")
+    comment, revision = form.cleaned_data.get("comment", ""), form.base_revision
     try:
+        if form.out_of_date:
+            raise ConflictError.out_of_date()
         if "accept" in request.POST:
-            selfreports.accept(report, request.user, comment)
+            selfreports.accept(report, request.user, comment, revision)
             score_period(report.period, trigger="self-report", user=request.user)
             messages.success(request, _("Self-report accepted; scores recomputed."))
         else:
-            selfreports.return_for_correction(report, request.user, comment)
+            selfreports.return_for_correction(report, request.user, comment, revision)
             messages.info(request, _("Self-report returned to the head with your comment."))
     except ValidationError as error:
         messages.error(request, _errors(error))
@@ -404,11 +438,12 @@ def evidence_upload(request, pk):
         except ValidationError as error:
             messages.error(request, _errors(error))
         else:
+            display, upload.name = safe_name(upload.name, kind), random_name(kind)
             Evidence.objects.create(
                 report=report,
                 input_code=form.cleaned_data["input_code"],
                 file=upload,
-                file_name=safe_name(upload.name, kind),
+                file_name=display,
                 uploaded_by=request.user,
             )
             messages.success(request, _("File attached."))

@@ -8,7 +8,10 @@ Sheets, in this order:
 - «Данные»: one row per organisation: A «Код ОО», B «Наименование» (ignored on import), then one
   column per `scope=org` input that is not `derived`, headed «<label> (<code>)»;
 - «Справочные значения»: the `scope=period` inputs: «Код поля», «Наименование», «Значение»;
-- «Справочник»: every input with its label, type, bounds, source and who provides it.
+- «Справочник»: every input with its label, type, bounds, source and who provides it;
+- «Расчётные значения», only in a full export (`derived=`): the `derived` inputs as the portal
+  computed them, one row per organisation like «Данные». The import never reads it; a restore
+  into a database without the records they come from does (`monitoring.restore`).
 
 The workbook is written in openpyxl's write-only mode (streamed), which still supports frozen
 panes, column widths and data validation; 40,000 rows take a few seconds.
@@ -19,8 +22,10 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from html import unescape
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -30,10 +35,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from monitoring.catalogue import Catalogue, InputDef
+from zelenchuk_portal.excel import safe_cell
+from zelenchuk_portal.files import workbook_sheets
 
 SHEET_DATA = "Данные"
 SHEET_PERIOD = "Справочные значения"
 SHEET_REFERENCE = "Справочник"
+SHEET_DERIVED = "Расчётные значения"
 CODE_HEADER = "Код ОО"
 NAME_HEADER = "Наименование"
 FIELD_CODE_HEADER = "Код поля"
@@ -217,8 +225,8 @@ def _data_rows(
         org_code = str(org_code)
         parts = [
             f'<row r="{row_number}">',
-            text_cell.format(f"A{row_number}", _xml_text(org_code)),
-            text_cell.format(f"B{row_number}", _xml_text(str(org_name or ""))),
+            text_cell.format(f"A{row_number}", _xml_text(safe_cell(org_code))),
+            text_cell.format(f"B{row_number}", _xml_text(safe_cell(str(org_name or "")))),
         ]
         if values:
             for letter, code, is_int in columns:
@@ -226,7 +234,9 @@ def _data_rows(
                 if value is None:
                     continue
                 if isinstance(value, str):  # text as typed (a test or benchmark file with typos)
-                    parts.append(text_cell.format(f"{letter}{row_number}", _xml_text(value)))
+                    parts.append(
+                        text_cell.format(f"{letter}{row_number}", _xml_text(safe_cell(value)))
+                    )
                     continue
                 value = float(value)
                 if not math.isfinite(value):
@@ -268,9 +278,13 @@ def build_template(
     period_label: str,
     values: Mapping[tuple[str, str], float] | None = None,
     period_values: Mapping[str, float] | None = None,
+    derived: Mapping[tuple[str, str], float] | None = None,
 ) -> bytes:
     """The xlsx template of a period, pre-filled with `values` ((org code, input code) → value)
-    and `period_values` (input code → value); `orgs` are (code, name) pairs in display order."""
+    and `period_values` (input code → value); `orgs` are (code, name) pairs in display order.
+
+    With `derived` ((org code, input code) → value), the full export: the sheet
+    «Расчётные значения» carries the inputs the portal computes, for a restore."""
     values = values or {}
     period_values = period_values or {}
     inputs = template_inputs(catalogue)
@@ -308,7 +322,7 @@ def build_template(
     ws.column_dimensions["C"].width = 14
     ws.append(_header_cells(ws, [FIELD_CODE_HEADER, FIELD_LABEL_HEADER, FIELD_VALUE_HEADER]))
     for row_number, item in enumerate(period_inputs, start=2):
-        label = WriteOnlyCell(ws, value=item.label)
+        label = WriteOnlyCell(ws, value=safe_cell(item.label))
         label.alignment = Alignment(wrap_text=True)
         ws.append([_text_cell(ws, item.code), label, _number(item, period_values.get(item.code))])
         ws.data_validations.append(_validation(item, f"C{row_number}"))
@@ -346,8 +360,8 @@ def build_template(
             where = "не заполняется (рассчитывает портал)"
         ws.append(
             [
-                item.code,
-                item.label,
+                safe_cell(item.code),
+                safe_cell(item.label),
                 TYPE_LABELS.get(item.type, item.type),
                 _number(item, item.min),
                 _number(item, item.max),
@@ -356,7 +370,27 @@ def build_template(
                 where,
             ]
         )
+    if derived is not None:
+        _derived_sheet(wb, catalogue, orgs, derived)
     return _replace_probe_row(_to_bytes(wb), lambda style: _data_rows(inputs, orgs, values, style))
+
+
+def derived_inputs(catalogue: Catalogue) -> list[InputDef]:
+    """The inputs of «Расчётные значения»: `scope=org`, `derived`, catalogue order."""
+    return [i for i in catalogue.inputs if i.scope == "org" and i.provided_by == "derived"]
+
+
+def _derived_sheet(wb, catalogue, orgs, derived) -> None:
+    ws = wb.create_sheet(SHEET_DERIVED)
+    inputs = derived_inputs(catalogue)
+    ws.freeze_panes = "C2"
+    ws.column_dimensions["A"].width = CODE_WIDTH
+    ws.column_dimensions["B"].width = NAME_WIDTH
+    ws.append(_header_cells(ws, [CODE_HEADER, NAME_HEADER, *map(column_header, inputs)]))
+    for code, name in orgs:
+        row = [_text_cell(ws, safe_cell(str(code))), _text_cell(ws, safe_cell(str(name or "")))]
+        row += [_number(item, derived.get((str(code), item.code))) for item in inputs]
+        ws.append(row)
 
 
 ERROR_HEADERS = ("Лист", "Строка", "Столбец", "Код поля", "Сообщение")
@@ -374,15 +408,127 @@ def build_errors_workbook(errors: Iterable) -> bytes:
     ws.append(_header_cells(ws, ERROR_HEADERS))
     count = 0
     for error in errors:
+        # The sheet's name and the quoted cells come from the uploaded file: a name such as
+        # «=HYPERLINK(…)» would otherwise be written as a live formula.
         ws.append(
             [
-                error.sheet,
+                safe_cell(error.sheet),
                 error.row,
                 error.column or None,
-                error.code or None,
-                error.message,
+                safe_cell(error.code) or None,
+                safe_cell(error.message),
             ]
         )
         count += 1
     ws.auto_filter.ref = f"A1:E{count + 1}"
     return _to_bytes(wb)
+
+
+# --- Is the upload this period's template? -----------------------------------------------------
+
+PERIOD_STAMP = "period="  # in the template's keywords (`build_template`); Excel keeps them
+_KEYWORDS_RE = re.compile(rb"<(?:\w+:)?keywords\b[^>]*>([^<]*)</", re.S)
+_SMALL_PART = 1024 * 1024
+
+
+def _stamped_period(archive: zipfile.ZipFile) -> str | None:
+    try:
+        info = archive.getinfo("docProps/core.xml")
+    except KeyError:
+        return None
+    if info.file_size > _SMALL_PART:
+        return None
+    found = _KEYWORDS_RE.search(archive.read(info))
+    words = unescape(found.group(1).decode("utf-8", "replace")).split() if found else []
+    stamps = [word[len(PERIOD_STAMP) :] for word in words if word.startswith(PERIOD_STAMP)]
+    return stamps[0] if stamps else None
+
+
+def template_mismatch(
+    data: bytes, period_label: str, sheet_key: Callable[[str], str] = str.casefold
+) -> str | None:
+    """Why a readable upload must not be taken as this period's data, or None.
+
+    - The template of another period: its keywords carry `period=<label>` (`build_template`),
+      which Excel and LibreOffice keep when the file is edited and saved. A file with no stamp
+      (the data typed into a new workbook) is not questioned.
+    - A hidden sheet among those the import reads («Данные», or the first sheet when there is
+      none, and «Справочные значения»): the official would check one sheet and store another.
+
+    `sheet_key` compares sheet names the way the import does. Anything that is not a readable
+    zip is left to `zelenchuk_portal.files.check_workbook`, which runs first.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            stamped = _stamped_period(archive)
+            sheets = workbook_sheets(archive)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+        return None
+    if stamped and stamped != period_label:
+        return (
+            f"Файл — шаблон за период {stamped}, а загружается в период {period_label}. "
+            f"Скачайте шаблон за период {period_label} на странице периода, перенесите в него "
+            "данные и загрузите его."
+        )
+    keys = [sheet_key(sheet.get("name", "")) for sheet in sheets]
+    read = {sheet_key(SHEET_DATA), sheet_key(SHEET_PERIOD)}
+    if sheets and sheet_key(SHEET_DATA) not in keys:
+        read.add(keys[0])
+    for sheet, key in zip(sheets, keys, strict=True):
+        if key in read and sheet.get("state", "visible") != "visible":
+            return (
+                f"Лист «{sheet.get('name', '')}» скрыт, а портал читает именно его. Покажите "
+                "лист (правой кнопкой по ярлыку любого листа → «Показать…»), проверьте на нём "
+                "данные, сохраните файл и загрузите снова."
+            )
+    return None
+
+
+# --- What an unknown «Код ОО» may have meant ----------------------------------------------------
+
+# Cyrillic letters that look exactly like Latin ones (and so the other way round): «А01» typed
+# with a Cyrillic А is a different code from A01, and the message must say so, or the official
+# sees «А01 не найдена» next to an A01 that exists.
+_CYRILLIC_LOOKALIKES = dict(zip("АВЕКМНОРСТХУаеорсху", "ABEKMHOPCTXYaeopcxy", strict=True))
+_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES)
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in ("Cf", "Cc", "Co", "Cn") or (
+        unicodedata.category(char) == "Zs" and char != " "
+    )
+
+
+def _canonical(code: str) -> str:
+    return "".join(ch for ch in code if not _invisible(ch)).translate(_TO_LATIN).casefold()
+
+
+def code_hints(known: Iterable[str]) -> Callable[[str], str]:
+    """A function giving, for a code not among `known`, a sentence on what it may have meant
+    ("" when nothing looks close): look-alike Cyrillic and Latin letters, invisible characters."""
+    by_canonical: dict[str, str] = {}
+    for code in known:
+        by_canonical.setdefault(_canonical(str(code)), str(code))
+
+    def hint(code: str) -> str:
+        invisible = sorted({f"U+{ord(ch):04X}" for ch in code if _invisible(ch)})
+        meant = by_canonical.get(_canonical(code))
+        parts = [f"в коде есть невидимые символы ({', '.join(invisible)})"] if invisible else []
+        if meant:
+            # Only beside an existing code: a district may well use Cyrillic codes.
+            lookalikes = sorted(
+                {ch for ch in code if ch in _CYRILLIC_LOOKALIKES}
+                ^ {ch for ch in meant if ch in _CYRILLIC_LOOKALIKES}
+            )
+            if lookalikes:
+                letters = ", ".join(f"«{ch}»" for ch in lookalikes)
+                parts.append(f"буквы {letters} набраны не в той раскладке (кириллица и латиница)")
+        if not parts:
+            return ""
+        text = "; ".join(parts)
+        text = " " + text[0].upper() + text[1:]
+        if meant:
+            return f"{text}: похоже, это организация с кодом {meant} — наберите код заново."
+        return f"{text}: наберите код заново."
+
+    return hint

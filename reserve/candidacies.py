@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 
 from mentoring.models import Trainee
 from trajectories.models import Plan
+from zelenchuk_portal.audit import audited_update
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.files import check_upload, safe_name
 from zelenchuk_portal.models import Membership, Organization, Period, Role, User
 
@@ -347,8 +349,13 @@ def update_nomination(
     target_position: str = "",
     target_organization: Organization | None = None,
     management_since: date | None = None,
+    revision: int | None = None,
 ) -> Candidacy:
-    """Correct the nomination's details (the person, organisation, period and dates stay)."""
+    """Correct the nomination's details (the person, organisation, period and dates stay).
+
+    Refused (`ConflictError`) when the candidacy changed after `revision`, the revision of the
+    page the correction was made on.
+    """
     errors = _nomination_errors(
         person=None,
         organization=None,
@@ -366,7 +373,9 @@ def update_nomination(
     candidacy.target_position = _text(target_position)
     candidacy.target_organization = target_organization
     candidacy.management_since = management_since
-    candidacy.save()
+    with transaction.atomic():
+        claim(candidacy, revision, by)
+        candidacy.save()
     return candidacy
 
 
@@ -390,20 +399,24 @@ def _awaiting(candidacy: Candidacy, by: User, on: date) -> dict[str, list[str]]:
     return errors
 
 
-def approve(candidacy: Candidacy, *, by: User, on: date) -> None:
+def approve(candidacy: Candidacy, *, by: User, on: date, revision: int | None = None) -> None:
     """An official approves a head's nomination; the person may then be enrolled."""
     with transaction.atomic():
         current = Candidacy.objects.select_for_update().get(pk=candidacy.pk)
+        claim(current, revision, by)  # first: a stale page is told so, whatever else is wrong
         _raise(_awaiting(current, by, on))
         current.approved_on, current.approved_by = on, by
         current.save(update_fields=["approved_on", "approved_by", "updated_at"])
     candidacy.refresh_from_db()
 
 
-def reject(candidacy: Candidacy, *, by: User, on: date, reason: str) -> None:
+def reject(
+    candidacy: Candidacy, *, by: User, on: date, reason: str, revision: int | None = None
+) -> None:
     """An official rejects a head's nomination: the candidacy ends as removed, with the reason."""
     with transaction.atomic():
         current = Candidacy.objects.select_for_update().get(pk=candidacy.pk)
+        claim(current, revision, by)
         errors = _awaiting(current, by, on)
         if not _text(reason):
             _add(errors, "reason", _("State why the nomination is rejected."))
@@ -415,13 +428,23 @@ def reject(candidacy: Candidacy, *, by: User, on: date, reason: str) -> None:
 # --- Enrolment and status ------------------------------------------------------------------------
 
 
-def enrol(candidacy: Candidacy, *, order: str, on: date, by: User, comment: str = "") -> None:
+def enrol(
+    candidacy: Candidacy,
+    *,
+    order: str,
+    on: date,
+    by: User,
+    comment: str = "",
+    revision: int | None = None,
+) -> None:
     """Enrol an approved nominee by the order `order` of `on`: status «зачислен», and the person
-    gets the reserve candidate's role in the organisation (unless he or she holds it already)."""
+    gets the reserve candidate's role in the organisation (unless he or she holds it already).
+    Refused (`ConflictError`) when the candidacy changed after `revision`."""
     with transaction.atomic():
         current = (
             Candidacy.objects.select_for_update().select_related("person").get(pk=candidacy.pk)
         )
+        claim(current, revision, by)
         if current.status != Status.NOMINEE:
             raise ValidationError(
                 _("Only a nominee can be enrolled; the candidate is «%(status)s».")
@@ -487,12 +510,13 @@ def _leave(candidacy: Candidacy, status: str, *, on: date, by: User, comment: st
         setattr(candidacy, name, value)
     candidacy.save()
     StatusChange.objects.create(candidacy=candidacy, status=status, on=on, by=by, comment=comment)
-    Membership.objects.filter(
+    ended = Membership.objects.filter(
         Q(start_date__isnull=True) | Q(start_date__lte=on),
         user=candidacy.person_id,
         role=Role.CANDIDATE,
         end_date__isnull=True,
-    ).update(end_date=on)
+    )
+    audited_update(ended, end_date=on)
 
 
 def move_errors(
@@ -553,17 +577,21 @@ def change_status(
     comment: str = "",
     position: str = "",
     organization: Organization | None = None,
+    revision: int | None = None,
 ) -> None:
     """Move the candidacy along MOVES on `on`, recording who, when and why.
 
     APPOINTED needs the position and organisation (and, from a status other than READY, a
     comment that confirms the decision); REMOVED needs the reason. Both end the person's time
-    in the reserve (`left_on`) and his or her candidate role.
+    in the reserve (`left_on`) and his or her candidate role. A move made on a page opened
+    before the candidacy last changed (`revision`) is refused with a `ConflictError`: the
+    official decided on what he or she saw, which is no longer so.
     """
     with transaction.atomic():
         current = (
             Candidacy.objects.select_for_update().select_related("person").get(pk=candidacy.pk)
         )
+        claim(current, revision, by)
         _raise(
             move_errors(
                 current,
@@ -733,7 +761,13 @@ def delete_contest(contest: Contest, by: User) -> None:
 
 
 def confirm_readiness(
-    candidacy: Candidacy, *, ready: bool, comment: str, by: User, today: date | None = None
+    candidacy: Candidacy,
+    *,
+    ready: bool,
+    comment: str,
+    by: User,
+    today: date | None = None,
+    revision: int | None = None,
 ) -> ReadinessReview:
     """An official confirms or overrides the readiness computed from the evidence.
 
@@ -747,6 +781,7 @@ def confirm_readiness(
         current = (
             Candidacy.objects.select_for_update().select_related("person").get(pk=candidacy.pk)
         )
+        claim(current, revision, by)
         if current.status not in IN_RESERVE:
             raise ValidationError(
                 _("Readiness is reviewed for people in the reserve; the candidate is «%(status)s».")

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin, RevisionMixin
 from zelenchuk_portal.models import (
     Membership,
     Organization,
@@ -184,7 +184,7 @@ class NominationForm(CrispyMixin, forms.Form):
         return {name: self.cleaned_data[name] for name in self.NEW_PERSON}
 
 
-class NominationEditForm(CrispyMixin, forms.ModelForm):
+class NominationEditForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = Candidacy
         fields = [
@@ -202,7 +202,15 @@ class NominationEditForm(CrispyMixin, forms.ModelForm):
         self.fields["reason"].required = True
 
 
-class EnrolForm(forms.Form):
+# The forms of the candidate's page carry the candidacy's revision (`record=`): a move made on
+# a page opened before somebody else changed the candidacy is refused (`concurrency.claim`).
+
+
+class ApproveForm(RevisionMixin, forms.Form):
+    """Approval of a head's nomination: nothing to fill in but the revision."""
+
+
+class EnrolForm(RevisionMixin, forms.Form):
     order = forms.CharField(label=_("Enrolment order No."), max_length=50)
     on = forms.DateField(label=_("Date of enrolment"), widget=DateInput())
     comment = forms.CharField(
@@ -215,7 +223,7 @@ class EnrolForm(forms.Form):
         self.fields["on"].initial = timezone.localdate()
 
 
-class MoveForm(forms.Form):
+class MoveForm(RevisionMixin, forms.Form):
     """A change of status to `status`: a date and a comment, and for an appointment the post."""
 
     on = forms.DateField(label=_("Date"), widget=DateInput())
@@ -229,6 +237,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, status: str, candidacy: Candidacy, **kwargs):
         kwargs.setdefault("auto_id", f"id_{status}_%s")
+        kwargs.setdefault("record", candidacy)
         super().__init__(*args, **kwargs)
         self.status = status
         self.fields["on"].initial = timezone.localdate()
@@ -251,7 +260,7 @@ class MoveForm(forms.Form):
         return str(dict(Status.choices)[self.status])
 
 
-class ReadinessForm(forms.Form):
+class ReadinessForm(RevisionMixin, forms.Form):
     ready = forms.TypedChoiceField(
         label=_("Decision"),
         coerce=lambda value: value == "1",
@@ -270,7 +279,7 @@ class ReadinessForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RejectForm(forms.Form):
+class RejectForm(RevisionMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason for rejection"), widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from zelenchuk_portal.concurrency import Revisioned
 from zelenchuk_portal.models import Membership, Organization, Period, Role
 
 
@@ -54,7 +55,7 @@ class CandidacyQuerySet(models.QuerySet):
         return self.filter(scope)
 
 
-class Candidacy(models.Model):
+class Candidacy(Revisioned):
     """A person nominated to (and possibly enrolled in) the district's reserve."""
 
     person = models.ForeignKey(

@@ -32,7 +32,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from trajectories.plans import completion_by_person
-from zelenchuk_portal.excel import Sheet, table_workbook
+from zelenchuk_portal.excel import Sheet, safe_csv_row, table_workbook
 from zelenchuk_portal.models import Organization, Period, User
 
 from .models import Candidacy, Training
@@ -274,11 +274,12 @@ def report_csv(report: ReserveReport, *, by_organization: bool = False) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     extra = ("", "") if by_organization else ()
     writer.writerow(CSV_COLUMNS + (CSV_ORG_COLUMNS if by_organization else ()))
-    writer.writerows((row.number, row.label, row.value, *extra) for row in report.rows)
+    # Organisation names and codes are typed by people: disarmed like in the Excel exports.
+    writer.writerows(safe_csv_row((r.number, r.label, r.value, *extra)) for r in report.rows)
     if by_organization:
         for line in report.organizations:
             writer.writerows(
-                (number, LABELS[number], value, line.code, line.name)
+                safe_csv_row((number, LABELS[number], value, line.code, line.name))
                 for number, value in line.cells
             )
     return buffer.getvalue()

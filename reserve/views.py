@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from trajectories.plan_access import visible_plans
 from zelenchuk_portal.access import require_role
+from zelenchuk_portal.concurrency import ConflictError
 from zelenchuk_portal.excel import excel_response, table_workbook
 from zelenchuk_portal.files import serve
 from zelenchuk_portal.models import Role
@@ -23,6 +24,7 @@ from . import candidacies as domain
 from . import listing
 from .access import fetch_candidacy, fetch_contest, fetch_training, visible_candidacies
 from .forms import (
+    ApproveForm,
     CandidacyFilterForm,
     ContestForm,
     EnrolForm,
@@ -137,11 +139,11 @@ def _action_forms(candidacy: Candidacy, bound: dict) -> dict:
     """The official's forms for the moves the candidacy can make now (a refused one bound)."""
     forms = {}
     if candidacy.awaits_approval:
-        forms["reject"] = bound.get("reject") or RejectForm()
+        forms["reject"] = bound.get("reject") or RejectForm(record=candidacy)
     if candidacy.status == Status.NOMINEE and candidacy.approved_on:
-        forms["enrol"] = bound.get("enrol") or EnrolForm()
+        forms["enrol"] = bound.get("enrol") or EnrolForm(record=candidacy)
     if candidacy.status in IN_RESERVE:
-        forms["readiness"] = bound.get("readiness") or ReadinessForm()
+        forms["readiness"] = bound.get("readiness") or ReadinessForm(record=candidacy)
     moves = [
         bound.get(status) or MoveForm(status=status, candidacy=candidacy)
         for status in domain.allowed_moves(candidacy)
@@ -168,10 +170,14 @@ def candidate_detail(request, pk):
 
 
 def _act(request, candidacy, key, form, action, success: str):
-    """Run `action(cleaned_data)` for a valid form; on a refusal show the page with the form."""
+    """Run `action(cleaned_data)` for a valid form; on a refusal show the page with the form.
+
+    `cleaned_data["revision"]` is the candidacy's revision the page was opened on."""
     if form.is_valid():
+        data = {**form.cleaned_data, "revision": form.cleaned_data["base_revision"]}
+        del data["base_revision"]
         try:
-            action(form.cleaned_data)
+            action(data)
         except ValidationError as error:
             _apply(form, error)
         else:
@@ -183,8 +189,12 @@ def _act(request, candidacy, key, form, action, success: str):
 @require_POST
 def candidate_approve(request, pk):
     candidacy = fetch_candidacy(request.user, pk, manage=True)
+    form = ApproveForm(request.POST, record=candidacy)
     try:
-        domain.approve(candidacy, by=request.user, on=timezone.localdate())
+        if not form.is_valid():
+            raise ValidationError(form.non_field_errors())
+        revision = form.base_revision
+        domain.approve(candidacy, by=request.user, on=timezone.localdate(), revision=revision)
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
@@ -197,9 +207,9 @@ def candidate_reject(request, pk):
     candidacy = fetch_candidacy(request.user, pk, manage=True)
 
     def action(data):
-        domain.reject(candidacy, by=request.user, on=timezone.localdate(), reason=data["reason"])
+        domain.reject(candidacy, by=request.user, on=timezone.localdate(), **data)
 
-    form = RejectForm(request.POST)
+    form = RejectForm(request.POST, record=candidacy)
     return _act(request, candidacy, "reject", form, action, _("The nomination is rejected."))
 
 
@@ -210,7 +220,7 @@ def candidate_enrol(request, pk):
     def action(data):
         domain.enrol(candidacy, by=request.user, **data)
 
-    form = EnrolForm(request.POST)
+    form = EnrolForm(request.POST, record=candidacy)
     return _act(request, candidacy, "enrol", form, action, _("Enrolled in the reserve."))
 
 
@@ -220,7 +230,13 @@ def candidate_move(request, pk):
     candidacy = fetch_candidacy(request.user, pk, manage=True)
     status = request.POST.get("status", "")
     if status not in domain.allowed_moves(candidacy):
-        messages.error(request, " ".join(domain.move_errors(candidacy, status, on=None)["__all__"]))
+        posted = request.POST.get("base_revision")
+        if posted is not None and posted != str(candidacy.revision):
+            # The page is older than the candidacy's last change: say who changed it.
+            problem = ConflictError.for_record(candidacy, me=request.user).messages
+        else:
+            problem = domain.move_errors(candidacy, status, on=None)["__all__"]
+        messages.error(request, " ".join(problem))
         return _detail(candidacy)
 
     def action(data):
@@ -239,7 +255,7 @@ def readiness_confirm(request, pk):
     def action(data):
         domain.confirm_readiness(candidacy, by=request.user, **data)
 
-    form = ReadinessForm(request.POST)
+    form = ReadinessForm(request.POST, record=candidacy)
     return _act(request, candidacy, "readiness", form, action, _("The decision is recorded."))
 
 
@@ -248,8 +264,10 @@ def candidate_edit(request, pk):
     candidacy = fetch_candidacy(request.user, pk, manage=True)
     form = NominationEditForm(request.POST or None, instance=candidacy)
     if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "revision": form.cleaned_data["base_revision"]}
+        del data["base_revision"]
         try:
-            domain.update_nomination(candidacy, by=request.user, **form.cleaned_data)
+            domain.update_nomination(candidacy, by=request.user, **data)
         except ValidationError as error:
             _apply(form, error)
         else:

@@ -11,6 +11,19 @@ from zelenchuk_portal.models import Membership, Organization, Period, PeriodStat
 PASSWORD = "zelenchuk-test-pass"
 
 
+def pytest_configure(config):
+    """Run the suite with production settings, except the redirect to HTTPS.
+
+    The test client and the live server the browser tests drive speak plain http; redirecting
+    them would test nothing but the redirect. That is turned off here, once, before any server
+    starts (SecurityMiddleware reads it when built); secure cookies, HSTS and the CSP stay on.
+    tests/portal/test_auth_security.py checks the redirect itself and `check --deploy`.
+    """
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 def make_org(code, org_type="school", **extra):
     defaults = {
         "short_name": f"Школа {code}",

@@ -4,7 +4,7 @@ labels are English source strings for the catalogue."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin
+from zelenchuk_portal.forms import CrispyMixin, RevisionMixin
 
 from .assessments import Row, expert_choices, group_by_block
 from .models import MAX_RATING, RATING_SCALE, AssessmentItem
@@ -12,7 +12,7 @@ from .models import MAX_RATING, RATING_SCALE, AssessmentItem
 OUT_OF_SCALE = "Оценка «%(value)s» вне шкалы: выберите значение от 0 до " + f"{MAX_RATING}."
 
 
-class RatingForm(forms.Form):
+class RatingForm(RevisionMixin, forms.Form):
     """A rating (0–3, radio buttons with the scale's labels) and a comment for every item.
 
     `side` is "self" (the author's own ratings) or "expert". Every field is optional: a draft

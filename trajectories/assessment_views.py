@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zelenchuk_portal.access import official_required, require_role
+from zelenchuk_portal.concurrency import ConflictError
 from zelenchuk_portal.files import serve
 from zelenchuk_portal.models import Period
 from zelenchuk_portal.pdf import pdf_response, render_pdf
@@ -71,21 +72,27 @@ def assessment_edit(request, pk):
     if not domain.is_editable(assessment):
         return _detail(assessment)
     items = list(assessment.items.select_related("competency"))
-    form = RatingForm(request.POST or None, items=items, side="self")
+    form = RatingForm(request.POST or None, items=items, side="self", record=assessment)
     if request.method != "POST":
         return _render_edit(request, assessment, form)
     form.is_valid()
     autosave = request.headers.get("X-Autosave") == "1"
     try:
-        domain.save_self_draft(assessment, form.rows())
+        revision = _revision(form)
+        domain.save_self_draft(assessment, form.rows(), user=request.user, revision=revision)
+        form.renew(assessment.revision)  # a page shown again carries the stored revision
         if form.errors:
             raise ValidationError(form.error_list())
         if autosave:
-            return JsonResponse({"saved": True})
+            return JsonResponse({"saved": True, "revision": assessment.revision})
         if "submit" in request.POST:
             domain.submit_assessment(assessment, request.user)
             messages.success(request, _("Self-assessment submitted."))
             return _detail(assessment)
+    except ConflictError as error:
+        return _conflict(request, error, autosave) or _render_edit(
+            request, assessment, form, checked=True
+        )
     except ValidationError as error:
         if autosave:
             return JsonResponse({"saved": False, "errors": error.messages}, status=400)
@@ -93,6 +100,24 @@ def assessment_edit(request, pk):
         return _render_edit(request, assessment, form, checked=True)
     messages.success(request, _("Draft saved."))
     return redirect("assessments:assessment_edit", assessment.pk)
+
+
+def _revision(form) -> int | None:
+    """The revision the page was opened on; a page with a broken one is refused."""
+    if form.out_of_date:
+        raise ConflictError.out_of_date()
+    return form.base_revision
+
+
+def _conflict(request, error: ConflictError, autosave: bool):
+    """A newer save exists (another tab, the expert, an official): nothing was stored. An
+    autosave gets 409 and the message, which the page shows; a submission shows it at the top
+    (None: the caller renders the page again with the person's input)."""
+    if autosave:
+        body = {"saved": False, "conflict": True, "error": " ".join(error.messages)}
+        return JsonResponse(body, status=409)
+    _error(request, error)
+    return None
 
 
 def _render_edit(request, assessment, form, checked=False):
@@ -245,21 +270,27 @@ def expert_rating(request, pk):
         messages.info(request, _("This self-assessment is not awaiting your rating now."))
         return _detail(assessment)
     items = list(assessment.items.select_related("competency"))
-    form = RatingForm(request.POST or None, items=items, side="expert")
+    form = RatingForm(request.POST or None, items=items, side="expert", record=assessment)
     if request.method != "POST":
         return _render_rating(request, assessment, form)
     form.is_valid()
     autosave = request.headers.get("X-Autosave") == "1"
     try:
-        domain.save_expert_draft(assessment, request.user, form.rows())
+        revision = _revision(form)
+        domain.save_expert_draft(assessment, request.user, form.rows(), revision)
+        form.renew(assessment.revision)
         if form.errors:
             raise ValidationError(form.error_list())
         if autosave:
-            return JsonResponse({"saved": True})
+            return JsonResponse({"saved": True, "revision": assessment.revision})
         if "complete" in request.POST:
             domain.complete_expert_rating(assessment, request.user)
             messages.success(request, _("Rating completed; deficits are proposed below."))
             return _detail(assessment, "#deficits")
+    except ConflictError as error:
+        return _conflict(request, error, autosave) or _render_rating(
+            request, assessment, form, checked=True
+        )
     except ValidationError as error:
         if autosave:
             return JsonResponse({"saved": False, "errors": error.messages}, status=400)

@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Score
 from monitoring.profiles import SUBGROUP_NAMES
+from zelenchuk_portal.audit import audited_bulk_update
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.files import check_upload, safe_name
 from zelenchuk_portal.models import Membership, Organization, Period, Role, User
 
@@ -84,6 +86,8 @@ def start_assessment(person: User, period: Period) -> Assessment:
             assessment = Assessment.objects.create(
                 person=person, period=period, organization=organization_for(person)
             )
+            # Empty items, implied by the assessment's own "created" entry: not logged one by
+            # one; every rating and comment put into them is (audited_bulk_update).
             AssessmentItem.objects.bulk_create(
                 AssessmentItem(assessment=assessment, competency=c)
                 for c in Competency.objects.all()
@@ -155,20 +159,27 @@ def _check_rating(rating: int | None) -> None:
         )
 
 
-def save_self_draft(assessment: Assessment, rows: dict[int, Row]) -> int:
+@transaction.atomic
+def save_self_draft(
+    assessment: Assessment, rows: dict[int, Row], *, user=None, revision: int | None = None
+) -> int:
     """Store the author's ratings and comments ({item id: Row}); returns how many changed.
 
-    A draft is never refused for being incomplete.
+    A draft is never refused for being incomplete; it is refused (`ConflictError`) when the
+    assessment was saved after `revision` (in another tab), so an older page never overwrites
+    newer answers.
     """
     _ensure_editable(assessment)
+    for row in rows.values():
+        _check_rating(row.rating)
+    claim(assessment, revision, user)
     changed = []
     for item in assessment.items.filter(pk__in=list(rows)):
         row = rows[item.pk]
-        _check_rating(row.rating)
         if (item.self_rating, item.self_comment) != (row.rating, row.comment.strip()):
             item.self_rating, item.self_comment = row.rating, row.comment.strip()
             changed.append(item)
-    AssessmentItem.objects.bulk_update(changed, ["self_rating", "self_comment"])
+    audited_bulk_update(changed, ["self_rating", "self_comment"])
     assessment.save(update_fields=["updated_at"])
     return len(changed)
 
@@ -182,6 +193,7 @@ def submit_assessment(assessment: Assessment, user) -> list[Deficit]:
         raise ValidationError(
             f"Оцените все пункты перед отправкой. Не оценены: {', '.join(missing)}."
         )
+    claim(assessment, None, user)
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = timezone.now()
     _record(assessment, user, "submitted")
@@ -201,6 +213,7 @@ def return_assessment(assessment: Assessment, user, comment: str) -> None:
     comment = comment.strip()
     if not comment:
         raise ValidationError("Укажите, что доработать: комментарий увидит автор самооценки.")
+    claim(assessment, None, user)
     assessment.status = Assessment.Status.RETURNED
     if assessment.expert_status == Assessment.ExpertStatus.DONE:
         assessment.expert_status = Assessment.ExpertStatus.IN_PROGRESS
@@ -248,7 +261,8 @@ def copy_previous(assessment: Assessment, user) -> int:
             continue
         item.self_rating, item.self_comment = rating, comment
         filled.append(item)
-    AssessmentItem.objects.bulk_update(filled, ["self_rating", "self_comment"])
+    claim(assessment, None, user)  # pages opened before the copy must not overwrite it
+    audited_bulk_update(filled, ["self_rating", "self_comment"])
     _record(assessment, user, "copied", previous.period.label)
     assessment.save()
     return len(filled)
@@ -307,17 +321,26 @@ def _ensure_ratable(assessment: Assessment, user) -> None:
         raise ValidationError("Эта самооценка сейчас не ожидает оценки эксперта.")
 
 
-def save_expert_draft(assessment: Assessment, user, rows: dict[int, Row]) -> int:
-    """Store the expert's ratings and comments ({item id: Row}); returns how many changed."""
+@transaction.atomic
+def save_expert_draft(
+    assessment: Assessment, user, rows: dict[int, Row], revision: int | None = None
+) -> int:
+    """Store the expert's ratings and comments ({item id: Row}); returns how many changed.
+
+    Refused (`ConflictError`) when the assessment was saved after `revision`: the expert's
+    other tab, or the author's revision after it was returned.
+    """
     _ensure_ratable(assessment, user)
+    for row in rows.values():
+        _check_rating(row.rating)
+    claim(assessment, revision, user)
     changed = []
     for item in assessment.items.filter(pk__in=list(rows)):
         row = rows[item.pk]
-        _check_rating(row.rating)
         if (item.expert_rating, item.expert_comment) != (row.rating, row.comment.strip()):
             item.expert_rating, item.expert_comment = row.rating, row.comment.strip()
             changed.append(item)
-    AssessmentItem.objects.bulk_update(changed, ["expert_rating", "expert_comment"])
+    audited_bulk_update(changed, ["expert_rating", "expert_comment"])
     if assessment.expert_status == Assessment.ExpertStatus.WAITING:
         assessment.expert_status = Assessment.ExpertStatus.IN_PROGRESS
     assessment.save(update_fields=["expert_status", "updated_at"])
@@ -333,6 +356,7 @@ def complete_expert_rating(assessment: Assessment, user) -> list[Deficit]:
         raise ValidationError(
             f"Оцените все пункты, чтобы завершить оценку. Не оценены: {', '.join(missing)}."
         )
+    claim(assessment, None, user)
     assessment.expert_status = Assessment.ExpertStatus.DONE
     assessment.expert_done_at = timezone.now()
     _record(assessment, user, "expert_done")

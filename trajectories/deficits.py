@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from zelenchuk_portal.audit import audited_bulk_create
 from zelenchuk_portal.models import Membership, Role
 
 from .models import MAX_RATING, Assessment, Deficit, DeficitAnalysis, DeficitRule, PlanGoal
@@ -157,7 +158,7 @@ def propose_deficits(assessment: Assessment, rule: DeficitRule | None = None) ->
         for code, p in proposals.items()
         if code not in existing
     ]
-    Deficit.objects.bulk_create(new)
+    audited_bulk_create(Deficit, new)
     for code, deficit in existing.items():
         if deficit.status != Deficit.Status.PROPOSED:
             continue

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from zelenchuk_portal.concurrency import Revisioned
 from zelenchuk_portal.models import Organization, Period
 
 RATING_SCALE = (
@@ -35,7 +36,7 @@ class Competency(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Assessment(models.Model):
+class Assessment(Revisioned):
     """A person's competency self-assessment for a period, and the expert's rating of it.
 
     Private to its author until submitted; one per person and period.
@@ -188,7 +189,7 @@ class TaskForm(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Plan(models.Model):
+class Plan(Revisioned):
     """An individual development plan («план индивидуального развития») for a period."""
 
     class Status(models.TextChoices):
@@ -233,7 +234,7 @@ class Plan(models.Model):
         return f"{self.person} · {self.period}"
 
 
-class PlanGoal(models.Model):
+class PlanGoal(Revisioned):
     """Section 1 (content-target): a goal that answers a confirmed deficit."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="goals")
@@ -250,7 +251,7 @@ class PlanGoal(models.Model):
         return self.text[:80]
 
 
-class PlanTask(models.Model):
+class PlanTask(Revisioned):
     """A task of a goal, with section 2 (organisational): direction, form, resource, deadline."""
 
     goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="tasks")
@@ -282,7 +283,7 @@ class TaskEvidence(models.Model):
         return self.file_name
 
 
-class DeficitAnalysis(models.Model):
+class DeficitAnalysis(Revisioned):
     """Section 3 (analytical): the self-analysis of one deficit's results, then closed or
     carried over."""
 

@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin
+from zelenchuk_portal.forms import CrispyMixin, DateInput, PersonLabelMixin, RevisionMixin
 from zelenchuk_portal.models import Organization, Period, User, with_current_roles
 
 from .models import DeficitAnalysis, Plan, PlanGoal, PlanTask
@@ -45,12 +45,16 @@ class ReviewerForm(CrispyMixin, forms.Form):
         self.fields["reviewer"].initial = plan.reviewer_id
 
 
-class StatusForm(forms.Form):
+class StatusForm(RevisionMixin, forms.Form):
+    """A move of the plan's status (`record=` the plan: a stale page's move is refused)."""
+
     status = forms.ChoiceField(choices=Plan.Status.choices)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(RevisionMixin, forms.Form):
+    """The reviewer's approval or return (`record=` the plan)."""
+
     decision = forms.ChoiceField(
         choices=[(Plan.Status.APPROVED, _("approve")), (Plan.Status.DRAFT, _("return"))]
     )
@@ -65,14 +69,14 @@ class FileForm(CrispyMixin, forms.Form):
     file = forms.FileField(label=_("File"))
 
 
-class GoalForm(CrispyMixin, forms.ModelForm):
+class GoalForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = PlanGoal
         fields = ["text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
 
 
-class PlanTaskForm(CrispyMixin, forms.ModelForm):
+class PlanTaskForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     """A task with its organisational section; the deadline must fall within the period."""
 
     class Meta:
@@ -97,7 +101,7 @@ class PlanTaskForm(CrispyMixin, forms.ModelForm):
         return deadline
 
 
-class AnalysisForm(CrispyMixin, forms.ModelForm):
+class AnalysisForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = DeficitAnalysis
         fields = ["results", "successes", "problems", "use_of_successes", "solutions", "outcome"]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zelenchuk_portal.access import require_role
+from zelenchuk_portal.concurrency import ConflictError
 from zelenchuk_portal.files import serve
 from zelenchuk_portal.models import Period, Role
 from zelenchuk_portal.pdf import pdf_response
@@ -202,9 +203,14 @@ def plan_reviewer(request, pk):
     return _detail(plan)
 
 
-def _move(request, plan, status, comment):
+def _move(request, plan, form, status_field):
+    data = form.cleaned_data
     try:
-        domain.change_status(plan, status, request.user, comment)
+        if form.out_of_date:
+            raise ConflictError.out_of_date()
+        domain.change_status(
+            plan, data[status_field], request.user, data.get("comment", ""), form.base_revision
+        )
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
@@ -216,22 +222,22 @@ def _move(request, plan, status, comment):
 def plan_status(request, pk):
     """The owner's (or an official's) moves: send for review, close as done or with carry-over."""
     plan = fetch_plan(request.user, pk, acting_as=OWNER)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
+    form = StatusForm(request.POST, record=plan)
+    if not form.is_valid() and "status" not in form.cleaned_data:
         messages.error(request, _("Choose a status the plan can take."))
         return _detail(plan)
-    return _move(request, plan, form.cleaned_data["status"], form.cleaned_data["comment"])
+    return _move(request, plan, form, "status")
 
 
 @require_POST
 def plan_review(request, pk):
     """The assigned reviewer approves the plan or returns it for revision (with a comment)."""
     plan = fetch_plan(request.user, pk, acting_as=REVIEWER)
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
+    form = ReviewForm(request.POST, record=plan)
+    if not form.is_valid() and "decision" not in form.cleaned_data:
         messages.error(request, _("Approve the plan or return it for revision."))
         return _detail(plan)
-    return _move(request, plan, form.cleaned_data["decision"], form.cleaned_data["comment"])
+    return _move(request, plan, form, "decision")
 
 
 @require_POST
@@ -282,7 +288,7 @@ def goal_edit(request, pk):
     form = GoalForm(request.POST or None, instance=goal)
     if request.method == "POST" and form.is_valid():
         try:
-            domain.save_goal(form.instance, request.user)
+            domain.save_goal(form.instance, request.user, form.base_revision)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -320,7 +326,7 @@ def _task_form(request, goal, task):
     form = PlanTaskForm(request.POST or None, instance=task, period=plan.period)
     if request.method == "POST" and form.is_valid():
         try:
-            domain.save_task(form.instance, request.user)
+            domain.save_task(form.instance, request.user, form.base_revision)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -394,7 +400,7 @@ def analysis_edit(request, pk):
     form = AnalysisForm(request.POST or None, instance=analysis)
     if request.method == "POST" and form.is_valid():
         try:
-            domain.save_analysis(form.instance, request.user)
+            domain.save_analysis(form.instance, request.user, form.base_revision)
         except ValidationError as error:
             form.add_error(None, error)
         else:

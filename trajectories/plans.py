@@ -48,6 +48,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zelenchuk_portal.audit import audited_bulk_create
+from zelenchuk_portal.concurrency import claim
 from zelenchuk_portal.files import check_upload, safe_name
 from zelenchuk_portal.models import Membership, Organization, Period, Role, User
 
@@ -558,11 +560,14 @@ def _add_deficits(plan: Plan, deficits: list[Deficit]) -> int:
         return 0
     blocks = block_names()
     last = plan.goals.order_by("-position").values_list("position", flat=True).first() or 0
-    PlanGoal.objects.bulk_create(
-        PlanGoal(plan=plan, deficit=d, text=default_goal_text(d, blocks), position=last + n)
-        for n, d in enumerate(deficits, start=1)
+    audited_bulk_create(
+        PlanGoal,
+        (
+            PlanGoal(plan=plan, deficit=d, text=default_goal_text(d, blocks), position=last + n)
+            for n, d in enumerate(deficits, start=1)
+        ),
     )
-    DeficitAnalysis.objects.bulk_create(DeficitAnalysis(plan=plan, deficit=d) for d in deficits)
+    audited_bulk_create(DeficitAnalysis, (DeficitAnalysis(plan=plan, deficit=d) for d in deficits))
     return len(deficits)
 
 
@@ -682,21 +687,25 @@ def _closing_errors(plan, status) -> list[str]:
     return errors
 
 
-def change_status(plan: Plan, status: str, by: User, comment: str = "") -> None:
+def change_status(
+    plan: Plan, status: str, by: User, comment: str = "", revision: int | None = None
+) -> None:
     """Move the plan along its flow, recording who, when, the new status and the comment.
 
-    Raises a ValidationError with every reason at once when the move is not allowed.
+    Raises a ValidationError with every reason at once when the move is not allowed, and a
+    `ConflictError` when the plan changed after `revision` (the page the move was made on).
     """
     comment = (comment or "").strip()
     with transaction.atomic():
         current = Plan.objects.select_for_update().select_related("period").get(pk=plan.pk)
+        claim(current, revision, by)  # first: a stale page is told so, whatever else is wrong
         errors = status_errors(current, status, by, comment)
         if errors:
             raise ValidationError(errors)
         current.status = status
         current.history = [*current.history, _entry(by, status, comment=comment)]
         current.save(update_fields=["status", "history", "updated_at"])
-    plan.status, plan.history = current.status, current.history
+    plan.status, plan.history, plan.revision = current.status, current.history, current.revision
 
 
 def add_comment(plan: Plan, by: User, text: str) -> PlanComment:
@@ -754,12 +763,15 @@ def validate_deadline(period: Period, deadline: date | None) -> None:
         raise ValidationError(message, code="deadline")
 
 
-def save_goal(goal: PlanGoal, by: User) -> PlanGoal:
-    """Create or change a goal of a draft plan (a new one goes last)."""
+@transaction.atomic
+def save_goal(goal: PlanGoal, by: User, revision: int | None = None) -> PlanGoal:
+    """Create or change a goal of a draft plan (a new one goes last); a change made on a page
+    opened before somebody else saved the goal (`revision`) is refused."""
     ensure_editable(goal.plan)
     goal.text = (goal.text or "").strip()
     if not goal.text:
         raise ValidationError({"text": _("Write the goal.")})
+    claim(goal, revision, by)
     if goal.pk is None:
         last = goal.plan.goals.order_by("-position").values_list("position", flat=True).first()
         goal.position = (last or 0) + 1
@@ -777,8 +789,10 @@ def delete_goal(goal: PlanGoal, by: User) -> None:
     goal.delete()
 
 
-def save_task(task: PlanTask, by: User) -> PlanTask:
-    """Create or change a task of a draft plan; the deadline must fall within the period."""
+@transaction.atomic
+def save_task(task: PlanTask, by: User, revision: int | None = None) -> PlanTask:
+    """Create or change a task of a draft plan; the deadline must fall within the period. A
+    change made on a page opened before somebody else saved the task (`revision`) is refused."""
     plan = task.goal.plan
     ensure_editable(plan)
     errors = {}
@@ -794,6 +808,7 @@ def save_task(task: PlanTask, by: User) -> PlanTask:
         last = task.goal.tasks.order_by("-position").values_list("position", flat=True).first()
         task.position = (last or 0) + 1
     task.full_clean(exclude=["goal"])
+    claim(task, revision, by)
     task.save()
     return task
 
@@ -830,8 +845,12 @@ def delete_evidence(evidence: TaskEvidence, by: User) -> None:
     evidence.delete()
 
 
-def save_analysis(analysis: DeficitAnalysis, by: User) -> DeficitAnalysis:
-    """Save a deficit's self-analysis; closing or carrying it over needs the results."""
+@transaction.atomic
+def save_analysis(
+    analysis: DeficitAnalysis, by: User, revision: int | None = None
+) -> DeficitAnalysis:
+    """Save a deficit's self-analysis; closing or carrying it over needs the results. Refused
+    (`ConflictError`) when somebody saved the analysis after `revision`."""
     ensure_in_progress(analysis.plan)
     for name in ("results", "successes", "problems", "use_of_successes", "solutions"):
         setattr(analysis, name, (getattr(analysis, name) or "").strip())
@@ -839,5 +858,6 @@ def save_analysis(analysis: DeficitAnalysis, by: User) -> DeficitAnalysis:
         raise ValidationError(
             {"results": _("Describe the results before closing or carrying over the deficit.")}
         )
+    claim(analysis, revision, by)
     analysis.save()
     return analysis

@@ -10,7 +10,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import Membership, Organization, Period, Role, User
+from .models import Job, Membership, Organization, Period, Role, User
 
 
 def require_role(user, *roles: str) -> None:
@@ -56,3 +56,8 @@ def fetch_period(user, pk) -> Period:
 def fetch_membership(user, pk) -> Membership:
     require_role(user, Role.OFFICIAL)
     return get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+
+
+def fetch_job(user, pk) -> Job:
+    """A background job: the person who started it, and officials; anyone else gets 404."""
+    return get_object_or_404(Job.objects.visible_to(user), pk=pk)

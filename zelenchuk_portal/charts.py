@@ -12,9 +12,10 @@ Sizes are in viewBox units: the charts are ``VIEW_WIDTH`` = 640 units wide, whic
 the 170 mm text width of the A4 PDF, so 12 units print as about 9 pt. On a page the SVG takes
 ``width="100%"`` and scales with the column (tablets included).
 
-Fonts: on screen the chart inherits the page's font (a ``@media screen`` rule inside the SVG, which
-browsers apply and WeasyPrint ignores); in the PDF it falls back to the ``font-family`` attribute,
-Liberation Sans, which ``templates/pdf/base.html`` ships.
+Fonts: on screen the chart inherits the page's font (the ``svg.zp-chart`` rule of
+``static/css/portal.css``, which PDFs do not load: an inline ``<style>`` would break the pages'
+Content-Security-Policy); in the PDF it keeps the ``font-family`` attribute, Liberation Sans,
+which ``templates/pdf/base.html`` ships.
 """
 
 from __future__ import annotations
@@ -494,9 +495,6 @@ class _Canvas:
             f'preserveAspectRatio="xMidYMin meet" role="img" aria-label="{label}" '
             f'font-family="{FONT_FAMILY}" font-size="{FONT_SIZE}" fill="{TEXT}">'
             f"<title>{label}</title>"
-            # Browsers apply this (so the chart speaks the page's font); WeasyPrint skips
-            # @media inside SVG and keeps the Liberation Sans of the attribute above.
-            f"<style>@media screen {{ #{self.uid} {{ font-family: inherit; }} }}</style>"
             f"<defs>{_pattern_tags(self.uid, with_background=False)}</defs>"
             + "".join(self.parts)
             + "</svg>"
@@ -859,30 +857,39 @@ def histogram(
     title: str,
     bins: Sequence[float] = (0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100),
     bands: Sequence[tuple[float, float, str]] = (),
+    counts: Sequence[int] | None = None,
+    outside: int = 0,
 ) -> SafeString:
     """How many values fall in each bin, the count printed on each column.
 
     A value equal to a bin's lower edge belongs to that bin, the last bin also takes its upper
     edge (100); values outside the bins and missing values are left out (and said so). `bands`
     — (from, to, level code) — shade a strip under the axis with the level's pattern and name,
-    e.g. the cut-offs 50/65/80.
+    e.g. the cut-offs 50/65/80. `counts` (one per bin) and `outside` draw values already counted
+    elsewhere (a region's 40,000 indexes, counted when they were computed); `values` is then
+    ignored.
     """
     canvas = _Canvas(title)
     values = list(values)
     edges = sorted({float(edge) for edge in bins if _is_number(edge)})
     if len(edges) < 2:
         edges = [0.0, 100.0]
-    counts = [0] * (len(edges) - 1)
-    outside = 0
-    numbers = [float(v) for v in values if _is_number(v)]
-    missing = len(values) - len(numbers)
-    for value in numbers:
-        if value < edges[0] or value > edges[-1]:
-            outside += 1
-            continue
-        # bisect-like search: bins are few, values may be many
-        index = _bin_index(edges, value)
-        counts[index] += 1
+    if counts is not None and len(counts) == len(edges) - 1:
+        counts = [int(c) for c in counts]
+        numbers = [0.0] * (sum(counts) + int(outside))  # only their number is shown
+        missing = 0
+    else:
+        counts = [0] * (len(edges) - 1)
+        outside = 0
+        numbers = [float(v) for v in values if _is_number(v)]
+        missing = len(values) - len(numbers)
+        for value in numbers:
+            if value < edges[0] or value > edges[-1]:
+                outside += 1
+                continue
+            # bisect-like search: bins are few, values may be many
+            index = _bin_index(edges, value)
+            counts[index] += 1
 
     y = canvas.title_block(PAD)
     summary = f"Всего значений: {format_number(len(numbers) - outside, 0)}"

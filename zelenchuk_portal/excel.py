@@ -68,6 +68,18 @@ def safe_cell(value):
     return value
 
 
+_NUMBER_TEXT = re.compile(r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
+
+
+def safe_csv_row(row: Iterable) -> list:
+    """A CSV row with :func:`safe_cell` applied to its text — except plain numbers written as
+    text («-1.5», «+3»), which a spreadsheet reads as numbers, not formulas, and must stay so."""
+    return [
+        value if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value) else safe_cell(value)
+        for value in row
+    ]
+
+
 def sheet_title(title: str, taken: Iterable[str] = ()) -> str:
     """A valid, unique sheet title: no ``[]:*?/\\``, at most 31 characters, never empty."""
     text = _SHEET_TITLE_FORBIDDEN.sub(" ", str(title or ""))

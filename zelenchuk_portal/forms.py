@@ -3,6 +3,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from .concurrency import NEW, out_of_date_message
 from .models import Area, Membership, Organization, OrganizationType, Period, User
 
 
@@ -20,6 +21,60 @@ class CrispyMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class RevisionMixin:
+    """A hidden `base_revision` field: the revision of the record the form was opened on.
+
+    The domain function that saves the form passes `form.base_revision` to
+    `concurrency.claim`, which refuses the save when somebody saved the record in between. The
+    record is the model form's instance, or `record=` for a plain form (a status move, a
+    self-report); `revision=` gives the token directly for records that are not `Revisioned`
+    (a monitoring value). A form opened on a record that does not exist yet carries 0.
+
+    A request without the field at all comes from a client that knows nothing of revisions (a
+    script, a page opened before they existed): its save is compared with nothing, like a
+    command's. A field that is there but not a revision makes the form out of date (refused).
+    """
+
+    def __init__(self, *args, record=None, revision=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if revision is None:
+            record = record if record is not None else getattr(self, "instance", None)
+            stored = record is not None and record.pk is not None and not record._state.adding
+            revision = record.revision if stored else NEW
+        self.fields["base_revision"] = forms.CharField(
+            widget=forms.HiddenInput, required=False, initial=revision
+        )
+        self.out_of_date = False
+
+    def clean_base_revision(self) -> int | None:
+        raw = self.data.get(self.add_prefix("base_revision")) if self.is_bound else None
+        if raw is None:
+            return None
+        if not str(raw).strip().isdigit():
+            # The message goes to the form's top: an error on a hidden field has no place.
+            self.out_of_date = True
+            self.add_error(None, forms.ValidationError(out_of_date_message(), code="conflict"))
+            return None
+        return int(raw)
+
+    @property
+    def base_revision(self) -> int | None:
+        """The revision the form was opened on (None: not given, or before validation)."""
+        return getattr(self, "cleaned_data", {}).get("base_revision")
+
+    def refuse(self, error) -> None:
+        """Show a refusal (a `ConflictError`…) at the form's top, once."""
+        for message in error.messages:
+            if message not in self.non_field_errors():
+                self.add_error(None, message)
+
+    def renew(self, revision: int) -> None:
+        """After a save that kept the page on screen (a draft stored, a submission refused):
+        the page must carry the new revision, or its next save would clash with itself."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("base_revision")] = revision
 
 
 class PersonLabelMixin:
@@ -67,7 +122,7 @@ class OrganizationFilterForm(forms.Form):
         return queryset
 
 
-class OrganizationForm(CrispyMixin, forms.ModelForm):
+class OrganizationForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = Organization
         fields = [
@@ -82,7 +137,7 @@ class OrganizationForm(CrispyMixin, forms.ModelForm):
         ]
 
 
-class PersonForm(CrispyMixin, forms.ModelForm):
+class PersonForm(RevisionMixin, CrispyMixin, forms.ModelForm):
     """Create or edit a person; a new person gets an initial password to pass on."""
 
     password = forms.CharField(

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from .concurrency import Revisioned
+
 
 class Role(models.TextChoices):
     OFFICIAL = "official", _("District official")
@@ -24,7 +26,7 @@ class Role(models.TextChoices):
 ROLE_PRIORITY = (Role.OFFICIAL, Role.MENTOR, Role.EXPERT, Role.PRINCIPAL, Role.CANDIDATE)
 
 
-class User(AbstractUser):
+class User(AbstractUser, Revisioned):
     """A person who signs in: an official, a head, a mentor, a candidate or an expert."""
 
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
@@ -114,7 +116,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.prefetch_related(models.Prefetch("memberships", heads, to_attr="head_rows"))
 
 
-class Organization(models.Model):
+class Organization(Revisioned):
     """An educational organisation of the district: a school, a kindergarten or an ОДО."""
 
     code = models.CharField(
@@ -285,3 +287,98 @@ def with_current_roles(people):
     so that lists and choice fields can name each person's roles without a query per person."""
     roles = Membership.objects.current().select_related("organization")
     return people.prefetch_related(models.Prefetch("memberships", roles, to_attr="current_roles"))
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Officials see every job; anyone else only the jobs he or she started."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_official:
+            return self.all()
+        return self.filter(started_by=user)
+
+    def for_object(self, obj):
+        from django.contrib.contenttypes.models import ContentType
+
+        return self.filter(target_type=ContentType.objects.get_for_model(obj), target_id=obj.pk)
+
+    def unfinished(self):
+        return self.filter(status__in=UNFINISHED)
+
+
+class Job(models.Model):
+    """One run of long work (see `jobs.py`): what, for which object, by whom, how far, the result.
+
+    The result is a stored file (downloaded through an access-checked view, never from a public
+    media URL) or a link; a failure keeps its reason in Russian for the person who started it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=60)
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress, %"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", max_length=300, blank=True)
+    result_name = models.CharField(max_length=255, blank=True)
+    result_url = models.CharField(max_length=500, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("started by"),
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "kind"], name="job_target_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_at_most_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} · {self.get_status_display()}"
+
+    @property
+    def label(self) -> str:
+        """What the job does, in words (from the registry of `jobs.py`)."""
+        from .jobs import kind_label
+
+        return kind_label(self.kind)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == JobStatus.DONE

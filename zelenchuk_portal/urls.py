@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,9 @@ urlpatterns = [
     path("periods/", views.period_list, name="period_list"),
     path("periods/new/", views.period_create, name="period_create"),
     path("periods/<int:pk>/edit/", views.period_edit, name="period_edit"),
+    path("jobs/", include("zelenchuk_portal.job_urls")),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export/", audit_views.audit_export, name="audit_export"),
     path("monitoring/", include("monitoring.urls")),
     path("decisions/", include(("monitoring.decision_urls", "decisions"))),
     path("analysis/", include("monitoring.analysis_urls")),

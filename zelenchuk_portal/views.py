@@ -14,6 +14,7 @@ from .access import (
     fetch_person,
     official_required,
 )
+from .concurrency import ConflictError, save_form
 from .forms import MembershipForm, OrganizationFilterForm, OrganizationForm, PeriodForm, PersonForm
 from .models import Membership, Organization, Period, Role, User
 from .navigation import home_url_for
@@ -73,9 +74,13 @@ def organization_edit(request, pk):
 def _edit_organization(request, organization):
     form = OrganizationForm(request.POST or None, instance=organization)
     if form.is_valid():
-        organization = form.save()
-        messages.success(request, _("Organisation «%s» saved.") % organization)
-        return redirect(organization)
+        try:
+            organization = save_form(form, request.user)
+        except ConflictError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Organisation «%s» saved.") % organization)
+            return redirect(organization)
     title = str(organization) if organization.pk else _("New organisation")
     return render(
         request, "portal/form.html", {"form": form, "object": organization, "title": title}
@@ -131,9 +136,13 @@ def person_edit(request, pk):
 def _edit_person(request, person):
     form = PersonForm(request.POST or None, instance=person)
     if form.is_valid():
-        person = form.save()
-        messages.success(request, _("%s saved.") % person)
-        return redirect(person)
+        try:
+            person = save_form(form, request.user)
+        except ConflictError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%s saved.") % person)
+            return redirect(person)
     title = str(person) if person.pk else _("New person")
     return render(request, "portal/form.html", {"form": form, "object": person, "title": title})
 

@@ -57,16 +57,30 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    """A fresh browser tab; on failure its screenshot goes to test-artifacts/."""
+    """A fresh browser tab; on failure its screenshot goes to test-artifacts/.
+
+    Every journey also checks that the Content-Security-Policy refused nothing: a refused script
+    or style is a broken page, even when the journey's own assertions happen to pass.
+    """
     context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # What the policy refused, as Chromium reports it; a test that provokes a refusal on
+    # purpose empties the list once it has looked.
+    page.csp_violations = []
+
+    def note_violation(message):
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", note_violation)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert page.csp_violations == [], "\n".join(page.csp_violations)
 
 
 @pytest.fixture

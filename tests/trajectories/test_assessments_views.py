@@ -87,7 +87,8 @@ def test_autosave_stores_the_draft_and_answers_json(login, principal_a, period):
     data[f"comment-{item(assessment, '1.1').pk}"] = "Кадровая политика утверждена"
     response = client.post(url("assessment_edit", assessment.pk), data, **AUTOSAVE)
     assert response.status_code == 200
-    assert response.json() == {"saved": True}
+    revision = Assessment.objects.get(pk=assessment.pk).revision
+    assert response.json() == {"saved": True, "revision": revision}  # the page keeps it
     saved = item(assessment, "1.1")
     assert (saved.self_rating, saved.self_comment) == (2, "Кадровая политика утверждена")
     assessment.refresh_from_db()
@@ -220,7 +221,8 @@ def test_expert_rates_completes_and_decides(login, official, principal_a, expert
     assert "1 — владею частично" in page  # the author's own rating of 4.2 is shown
     data = form_data(assessment, side="expert", **{"4.2": 2, "6.3": 0})
     response = client.post(url("expert_rating", assessment.pk), data, **AUTOSAVE)
-    assert response.json() == {"saved": True}
+    revision = Assessment.objects.get(pk=assessment.pk).revision
+    assert response.json() == {"saved": True, "revision": revision}
     response = client.post(url("expert_rating", assessment.pk), {**data, "complete": "1"})
     assert response.status_code == 200
     assert "Не оценены: 1.1" in response.content.decode()
