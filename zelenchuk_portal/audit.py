@@ -50,6 +50,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .lockout import client_ip
+
 Action = LogEntry.Action
 
 ACTION_LABELS = {
@@ -200,18 +202,16 @@ NOTHING = "—"
 
 class AuditMiddleware(AuditlogMiddleware):
     """auditlog's middleware (the signed-in person becomes the actor of every entry), with the
-    client's address taken from the socket.
+    client's address as the sign-in lockout counts it (`lockout.client_ip`: the socket's, or the
+    proxy's header named by `CLIENT_IP_HEADER`) — one setting for both.
 
-    X-Forwarded-For is believed only when the portal runs behind a proxy that sets it
-    (`AUDIT_TRUST_X_FORWARDED_FOR`): anyone can send the header, and a made-up value would be
-    recorded as the address, or, not being an address at all, break every write of the request.
+    Whatever the header says is checked to be an address: a made-up value would otherwise be
+    recorded, or, not being an address at all, break every write of the request.
     """
 
     @staticmethod
     def _get_remote_addr(request):
-        candidates = [request.META.get("REMOTE_ADDR", "")]
-        if settings.AUDIT_TRUST_X_FORWARDED_FOR and request.headers.get("X-Forwarded-For"):
-            candidates.insert(0, request.headers["X-Forwarded-For"].split(",")[0].strip())
+        candidates = [client_ip(request) or "", request.META.get("REMOTE_ADDR", "")]
         for candidate in candidates:
             try:
                 return str(ip_address(candidate.strip("[]")))

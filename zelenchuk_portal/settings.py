@@ -287,9 +287,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
 AUDITLOG_STORE_JSON_CHANGES = True
 # Fixtures loaded with `loaddata` are not somebody's change.
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
-# The client's address is the socket's; X-Forwarded-For is believed only behind a proxy that sets
-# it (anyone can send the header, and the audit must not record what a client claims).
-AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+# The audit records the client's address as the sign-in lockout counts it (CLIENT_IP_HEADER).
 
 LOGGING = {
     "version": 1,

@@ -280,6 +280,20 @@ def test_the_address_is_the_socket_s_not_a_forged_header(login, official, org_a)
     assert changed.remote_addr == "127.0.0.1"
 
 
+@pytest.mark.parametrize(
+    ("header", "recorded"), [("10.1.2.3", "10.1.2.3"), ("not-an-address", "127.0.0.1")]
+)
+def test_behind_a_proxy_the_address_is_the_one_the_lockout_counts(
+    login, official, org_a, settings, header, recorded
+):
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    client = login(official)
+    edit = reverse("organization_edit", args=[org_a.pk])
+    client.post(edit, form_data(client.get(edit), address="ул. Мира, 2"), HTTP_X_REAL_IP=header)
+    (changed,) = entries(org_a, Action.UPDATE)
+    assert changed.remote_addr == recorded
+
+
 # --- Reading: the history on record pages ------------------------------------------------------
 
 
